@@ -1,0 +1,14 @@
+// The command line (interface.md §1): run, check-config, plan, cancel, version.
+#pragma once
+
+namespace rcw {
+
+// Exit codes: 0 success, 1 runtime failure, 2 bad command line, 78 config error.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitConfig = 78;
+
+int RunCli(int argc, char** argv);
+
+}  // namespace rcw

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every Debian package rc-watchdog needs to build, test, run the simulator and the demo.
+# Idempotent: when everything is present it prints nothing and installs nothing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libcurl4-openssl-dev libyaml-cpp-dev libsimdjson-dev libspdlog-dev prometheus-cpp-dev catch2
+  libsystemd-dev libhowardhinnant-date-dev tzdata
+  python3 openssl ca-certificates curl prometheus systemd
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: missing packages: ${missing[*]}; run this script as root" >&2
+  exit 1
+fi
+echo "setup.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
