@@ -109,6 +109,10 @@ JsonWriter& JsonWriter::Number(double value) {
     out_ += "null";
     return *this;
   }
+  if (value == std::floor(value) && std::fabs(value) < 1e15) {
+    out_ += std::to_string(static_cast<long long>(value));
+    return *this;
+  }
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.17g", value);
   // Prefer the shortest form that round-trips.

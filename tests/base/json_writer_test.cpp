@@ -19,6 +19,7 @@ TEST_CASE("JSON strings escape quotes, controls and invalid UTF-8") {
 
 TEST_CASE("numbers round-trip in their shortest form; non-finite becomes null") {
   JsonWriter w;
-  w.BeginArray().Number(12.0).Number(0.1).Number(1e300).Number(1.0 / 0.0).EndArray();
-  CHECK(w.str() == "[12,0.1,1e+300,null]");
+  w.BeginArray().Number(12.0).Number(0.1).Number(1e300).Number(1.0 / 0.0).Number(7300);
+  w.Number(-2.5).Number(123456.75).EndArray();
+  CHECK(w.str() == "[12,0.1,1e+300,null,7300,-2.5,123456.75]");
 }

@@ -1,0 +1,33 @@
+// Plain values that the budget module computes and the state module persists.
+#pragma once
+
+#include <string>
+
+#include "base/clock.h"
+#include "base/job.h"
+
+namespace rcw {
+
+// One ended job whose processing units were counted, once, in the window of
+// its endedDateTime.
+struct LedgerEntry {
+  std::string job_id;
+  TimePoint ended{};
+  double processing_units = 0;
+  std::string itwin_id;
+  std::string user_id;
+  JobType type = JobType::kUnknown;
+  // job.name, so that a budget's match.name_regex applies to ended jobs too.
+  // Empty for entries persisted before the field existed (such an entry then
+  // matches a name_regex only if the regex matches the empty string).
+  std::string name;
+};
+
+// A learned processing-unit rate for one job type.
+struct LearnedRate {
+  JobType type = JobType::kUnknown;
+  double pu_per_hour = 0;
+  int samples = 0;
+};
+
+}  // namespace rcw

@@ -1,0 +1,50 @@
+// PersistentState: everything the daemon must remember across restarts
+// (interface.md §2 "state"). Plain values; state/ writes them atomically to
+// <state.directory>/state.json and json/ decodes them.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/ledger_entry.h"
+
+namespace rcw {
+
+// A cancellation the daemon decided on and has not finished: waiting to be
+// (re)sent, or accepted and waiting for the job to reach a terminal state.
+struct PendingCancel {
+  std::string job_id;
+  std::string policy;  // policy or budget name; "manual" for `rc-watchdog cancel`
+  std::string limit;   // max_runtime | max_queued | max_processing_units | budget | manual
+  std::string itwin_id, type, name, user_id;  // for audit lines
+  double observed = 0, threshold = 0;
+  int attempts = 0;             // DELETEs sent so far
+  TimePoint next_attempt{};     // when the next DELETE may go
+  TimePoint requested_at{};     // when the cancellation was decided
+  bool accepted = false;        // a DELETE was answered 200: awaiting a terminal state
+  int polls_since_accept = 0;   // polls that still saw it Queued/Active after acceptance
+};
+
+struct PersistentState {
+  int version = 1;
+  // Active jobs without startedDateTime: when a poll first saw them Active.
+  std::map<std::string, TimePoint> first_seen_active;
+  // Once-only markers: "job_id|policy|limit" for warnings and violations.
+  std::set<std::string> warned;
+  std::set<std::string> violated;
+  // "budget|group|window label" for budget_warning / budget_exceeded events.
+  std::set<std::string> budget_warned;
+  std::set<std::string> budget_exceeded;
+  // Running jobs near or past the lookback window: followed with GET
+  // /jobs/{id} once the listing no longer returns them.
+  std::set<std::string> followed;
+  std::vector<PendingCancel> pending;
+  std::vector<TimePoint> cancel_times;  // first DELETEs of the last hour
+  std::vector<LedgerEntry> ledger;
+  std::vector<LearnedRate> rates;
+};
+
+}  // namespace rcw

@@ -1,0 +1,14 @@
+// Decoding of <state.directory>/state.json (written by state/EncodeState).
+#pragma once
+
+#include <string_view>
+
+#include "base/persisted_state.h"
+#include "base/status.h"
+
+namespace rcw {
+
+// kBadResponse naming the first bad field ("pending[2].next_attempt: ...").
+Result<PersistentState> DecodeState(std::string_view body);
+
+}  // namespace rcw

@@ -1,0 +1,140 @@
+#include "state/state_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "base/json_writer.h"
+#include "base/timefmt.h"
+#include "json/state_decode.h"
+
+namespace rcw {
+namespace {
+
+Status Errno(const std::string& what, const std::string& path) {
+  return Status(StatusCode::kUnavailable, what + " " + path + ": " + std::strerror(errno));
+}
+
+void WriteStrings(JsonWriter& w, const char* key, const std::set<std::string>& set) {
+  w.Key(key).BeginArray();
+  for (const auto& s : set) w.String(s);
+  w.EndArray();
+}
+
+void WritePending(JsonWriter& w, const PendingCancel& p) {
+  w.BeginObject()
+      .Key("job_id").String(p.job_id).Key("policy").String(p.policy)
+      .Key("limit").String(p.limit).Key("itwin_id").String(p.itwin_id)
+      .Key("type").String(p.type).Key("name").String(p.name)
+      .Key("user_id").String(p.user_id).Key("observed").Number(p.observed)
+      .Key("threshold").Number(p.threshold).Key("attempts").Int(p.attempts)
+      .Key("next_attempt").String(FormatTimestampMs(p.next_attempt))
+      .Key("requested_at").String(FormatTimestampMs(p.requested_at))
+      .Key("accepted").Bool(p.accepted)
+      .Key("polls_since_accept").Int(p.polls_since_accept)
+      .EndObject();
+}
+
+void WriteLedger(JsonWriter& w, const std::vector<LedgerEntry>& ledger) {
+  w.Key("ledger").BeginArray();
+  for (const LedgerEntry& e : ledger) {
+    w.BeginObject()
+        .Key("job_id").String(e.job_id).Key("ended").String(FormatTimestampMs(e.ended))
+        .Key("pu").Number(e.processing_units).Key("itwin_id").String(e.itwin_id)
+        .Key("user_id").String(e.user_id).Key("type").String(ToString(e.type))
+        .EndObject();
+  }
+  w.EndArray();
+}
+
+Status SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open state directory", dir);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Errno("cannot sync state directory", dir);
+  return Status::Ok();
+}
+
+Status WriteAll(int fd, const std::string& data, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Errno("cannot write", path);
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) return Errno("cannot sync", path);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string EncodeState(const PersistentState& s) {
+  JsonWriter w;
+  w.BeginObject().Key("version").Int(s.version);
+  w.Key("first_seen_active").BeginObject();
+  for (const auto& [id, t] : s.first_seen_active) w.Key(id).String(FormatTimestampMs(t));
+  w.EndObject();
+  WriteStrings(w, "warned", s.warned);
+  WriteStrings(w, "violated", s.violated);
+  WriteStrings(w, "budget_warned", s.budget_warned);
+  WriteStrings(w, "budget_exceeded", s.budget_exceeded);
+  WriteStrings(w, "followed", s.followed);
+  w.Key("pending").BeginArray();
+  for (const PendingCancel& p : s.pending) WritePending(w, p);
+  w.EndArray();
+  w.Key("cancel_times").BeginArray();
+  for (TimePoint t : s.cancel_times) w.String(FormatTimestampMs(t));
+  w.EndArray();
+  WriteLedger(w, s.ledger);
+  w.Key("rates").BeginArray();
+  for (const LearnedRate& r : s.rates) {
+    w.BeginObject().Key("type").String(ToString(r.type)).Key("pu_per_hour").Number(r.pu_per_hour)
+        .Key("samples").Int(r.samples).EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+Status StateStore::Prepare() const {
+  if (::mkdir(directory_.c_str(), 0750) != 0 && errno != EEXIST) {
+    return Errno("cannot create state directory", directory_);
+  }
+  if (::access(directory_.c_str(), W_OK) != 0) {
+    return Errno("state directory not writable:", directory_);
+  }
+  return Status::Ok();
+}
+
+Result<PersistentState> StateStore::Load() const {
+  if (::access(StatePath().c_str(), F_OK) != 0 && errno == ENOENT) return PersistentState{};
+  std::ifstream in(StatePath(), std::ios::binary);
+  if (!in) return Errno("cannot read", StatePath());
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  Result<PersistentState> state = DecodeState(buf.str());
+  if (!state.ok()) {
+    return Status(StatusCode::kBadResponse, StatePath() + ": " + state.status().message());
+  }
+  return state;
+}
+
+Status StateStore::Save(const PersistentState& state) const {
+  std::string path = StatePath();
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return Errno("cannot create", tmp);
+  Status written = WriteAll(fd, EncodeState(state), tmp);
+  ::close(fd);
+  if (!written.ok()) return written;
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("cannot rename to", path);
+  return SyncDirectory(directory_);
+}
+
+}  // namespace rcw

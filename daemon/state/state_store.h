@@ -1,0 +1,34 @@
+// Durable state: <dir>/state.json written atomically (temp file, fsync,
+// rename, fsync of the directory), so a kill -9 at any moment leaves either
+// the old or the new file, never a torn one.
+#pragma once
+
+#include <string>
+
+#include "base/persisted_state.h"
+#include "base/status.h"
+
+namespace rcw {
+
+std::string EncodeState(const PersistentState& state);
+
+class StateStore {
+ public:
+  explicit StateStore(std::string directory) : directory_(std::move(directory)) {}
+
+  // Creates the directory (0750) if missing. kUnavailable when it cannot.
+  Status Prepare() const;
+  // A missing file is an empty state; a corrupt one is kBadResponse naming
+  // the file (the daemon refuses to start rather than forget pending work).
+  Result<PersistentState> Load() const;
+  Status Save(const PersistentState& state) const;
+
+  std::string StatePath() const { return directory_ + "/state.json"; }
+  std::string AuditPath() const { return directory_ + "/audit.jsonl"; }
+  const std::string& directory() const { return directory_; }
+
+ private:
+  std::string directory_;
+};
+
+}  // namespace rcw

@@ -1,0 +1,101 @@
+#include "state/state_store.h"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "base/timefmt.h"
+#include "fakes/temp_dir.h"
+
+using namespace rcw;
+
+namespace {
+
+TimePoint At(const char* text) { return *ParseTimestamp(text); }
+
+PersistentState Sample() {
+  PersistentState s;
+  s.first_seen_active["job-a"] = At("2026-11-29T10:00:00.250Z");
+  s.warned.insert("job-a|pc-2h|max_runtime");
+  s.violated.insert("job-b|pc-2h|max_runtime");
+  s.budget_warned.insert("daily|itwin-1|2026-11-29");
+  s.budget_exceeded.insert("daily|itwin-2|2026-11-29");
+  s.followed.insert("job-old");
+  PendingCancel p;
+  p.job_id = "job-b";
+  p.policy = "pc-2h";
+  p.limit = "max_runtime";
+  p.itwin_id = "itwin-1";
+  p.type = "MeshSampling";
+  p.name = "nightly \"quoted\"\n";
+  p.user_id = "user-1";
+  p.observed = 7300;
+  p.threshold = 7200;
+  p.attempts = 2;
+  p.next_attempt = At("2026-11-29T10:05:00Z");
+  p.requested_at = At("2026-11-29T10:00:00Z");
+  p.accepted = true;
+  p.polls_since_accept = 1;
+  s.pending.push_back(p);
+  s.cancel_times.push_back(At("2026-11-29T09:30:00Z"));
+  s.ledger.push_back({"job-c", At("2026-11-29T08:00:00Z"), 12.5, "itwin-1", "user-1",
+                      JobType::kMeshSampling});
+  s.rates.push_back({JobType::kPointCloudConversion, 11.25, 4});
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("state round-trips through state.json") {
+  testing::TempDir dir;
+  StateStore store(dir.path());
+  REQUIRE(store.Prepare().ok());
+  PersistentState saved = Sample();
+  REQUIRE(store.Save(saved).ok());
+  Result<PersistentState> loaded = store.Load();
+  REQUIRE(loaded.ok());
+  CHECK(EncodeState(*loaded) == EncodeState(saved));
+  CHECK(loaded->pending.at(0).name == "nightly \"quoted\"\n");
+  CHECK(loaded->pending.at(0).accepted);
+  CHECK(loaded->first_seen_active.at("job-a") == At("2026-11-29T10:00:00.250Z"));
+  CHECK(loaded->ledger.at(0).type == JobType::kMeshSampling);
+  CHECK(loaded->rates.at(0).pu_per_hour == 11.25);
+  CHECK(loaded->followed.count("job-old") == 1);
+}
+
+TEST_CASE("a missing state file is an empty state") {
+  testing::TempDir dir;
+  Result<PersistentState> loaded = StateStore(dir.path()).Load();
+  REQUIRE(loaded.ok());
+  CHECK(loaded->pending.empty());
+  CHECK(loaded->ledger.empty());
+}
+
+TEST_CASE("a corrupt state file is refused with the file's name") {
+  testing::TempDir dir;
+  StateStore store(dir.path());
+  for (const char* body : {"{", "[]", "{\"version\":2}", "{\"version\":1}",
+                           "{\"version\":1,\"first_seen_active\":{\"a\":\"never\"}}"}) {
+    std::ofstream(store.StatePath()) << body;
+    Result<PersistentState> loaded = store.Load();
+    INFO(body);
+    REQUIRE_FALSE(loaded.ok());
+    CHECK(loaded.status().message().find(store.StatePath()) != std::string::npos);
+  }
+}
+
+TEST_CASE("saving replaces the file atomically and leaves no temp file") {
+  testing::TempDir dir;
+  StateStore store(dir.path());
+  PersistentState s = Sample();
+  REQUIRE(store.Save(s).ok());
+  s.pending.clear();
+  REQUIRE(store.Save(s).ok());
+  CHECK(store.Load()->pending.empty());
+  CHECK_FALSE(std::filesystem::exists(store.StatePath() + ".tmp"));
+}
+
+TEST_CASE("an unwritable state directory is an error, not a crash") {
+  StateStore store("/proc/rc-watchdog-cannot-exist");
+  CHECK_FALSE(store.Prepare().ok());
+  CHECK_FALSE(store.Save(PersistentState{}).ok());
+}
