@@ -1,0 +1,99 @@
+// RealityConversionClient: list, get and cancel jobs of the Reality
+// Conversion v2 API (https://api.bentley.com/reality-conversion).
+//
+// Every request carries `Authorization: Bearer ...`, the v2 Accept header and
+// `User-Agent: rc-watchdog/<version>`, and passes the RequestGate first. The
+// client never sleeps and retries nothing except one token renewal after a
+// 401; backoff belongs to the caller (enforce/). See api_errors.h for how
+// answers map to ApiOutcome.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "api/api_observer.h"
+#include "api/api_types.h"
+#include "api/http_client.h"
+#include "api/request_gate.h"
+#include "api/requests.h"
+#include "api/token_provider.h"
+#include "base/clock.h"
+#include "base/job.h"
+#include "base/status.h"
+
+namespace rcw {
+
+struct ClientOptions {
+  // REQUIRES: ValidateBaseUrl(base_url).ok(); a trailing slash is dropped.
+  std::string base_url;
+};
+
+struct ListStats {
+  int pages = 0;
+  std::size_t jobs = 0;  // jobs delivered to on_job
+};
+
+class RealityConversionClient {
+ public:
+  // Listing may not go on forever: a server that keeps linking new pages is
+  // broken (or hostile), and the listing is refused as incomplete.
+  static constexpr int kMaxPages = 10000;
+
+  // All references must outlive the client; `observer` may be null.
+  RealityConversionClient(HttpClient& http, TokenSource& tokens, RequestGate& gate,
+                          const Clock& clock, ApiObserver* observer, ClientOptions options);
+
+  // OK for an http(s) URL with a host and no query, user info or fragment
+  // whose path does not end in /realityconversion: that is the v1 API, where
+  // DELETE deletes a job instead of cancelling it. kInvalidConfig otherwise.
+  static Status ValidateBaseUrl(std::string_view base_url);
+
+  // GET /jobs for `query`, following _links.next.href as given until there is
+  // none; each page is decoded as it arrives and its jobs handed to on_job
+  // (only those in query.states, if any). Pages pass the gate with
+  // Priority::kNormal.
+  // On error the listing is INCOMPLETE: jobs already delivered are a partial
+  // picture, and the caller must not treat missing jobs as gone or budgets as
+  // fully counted. kBadResponse also for a next link to another scheme, host
+  // or port than base_url (the token must not leave it), a link seen before
+  // (a paging loop) and more than kMaxPages pages.
+  ApiResult<ListStats> ListJobs(const ListQuery& query, const std::function<void(Job&&)>& on_job);
+
+  // GET /jobs/{id}. An id outside [A-Za-z0-9-] is refused unsent
+  // (kClientError, sent = false); so is a job whose answer names another id.
+  ApiResult<Job> GetJob(std::string_view id);
+  // DELETE /jobs/{id} (cancel; 200 with the job, usually TerminatingOnCancel).
+  // Passes the gate with Priority::kHigh.
+  ApiResult<Job> CancelJob(std::string_view id);
+
+  const std::string& base_url() const { return base_url_; }
+
+ private:
+  // Gate, token, send; one retry with a new token after a 401. Returns the
+  // response only for HTTP 200.
+  ApiResult<HttpResponse> Execute(ApiOperation op, std::string_view what, const char* method,
+                                  const std::string& url, Priority priority);
+  std::optional<ApiError> GateClosed(std::string_view what, Priority priority) const;
+  ApiError TokenFailed(std::string_view what, const Status& status, Priority priority) const;
+  ApiResult<Job> JobRequest(ApiOperation op, const char* method, std::string_view id,
+                            Priority priority);
+  // `href` resolved and checked: same origin as base_url_.
+  Result<std::string> CheckNextLink(std::string_view href) const;
+  // The next page's URL, or kBadResponse for a foreign link, a loop (a URL in
+  // `seen`, which it joins) or the page cap.
+  Result<std::string> NextPageUrl(std::string_view href, int pages_done,
+                                  std::unordered_set<std::string>& seen) const;
+
+  HttpClient& http_;
+  TokenSource& tokens_;
+  RequestGate& gate_;
+  const Clock& clock_;
+  ApiObserver* observer_;
+  std::string base_url_;
+  Status base_url_status_;
+};
+
+}  // namespace rcw
