@@ -1,6 +1,7 @@
 // Config: the validated, immutable configuration (interface.md §2). Loaded by
-// LoadConfig (loader.h); every default is documented in loader.cpp where the
-// key is parsed. Holds the client secret: never log or print a Config whole.
+// LoadConfigFile (loader.h); every default is documented where the key is
+// parsed (loader.cpp, rules.cpp). Holds the client secret: never log or print
+// a Config whole.
 #pragma once
 
 #include <array>
@@ -108,8 +109,6 @@ struct EnforcementConfig {
   double max_cancel_fraction = 0.5;
   RetryConfig retry;
 };
-
-enum class LogFormat { kText, kJson };
 
 struct Config {
   std::string path;                   // the file it was loaded from
