@@ -8,6 +8,8 @@
 namespace rcw {
 
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
+// log.format: one plain line per message, or one JSON object per line.
+enum class LogFormat { kText, kJson };
 
 // "trace".."error"; ParseLogLevel returns false on unknown text.
 std::string_view LogLevelName(LogLevel level);
