@@ -1,0 +1,71 @@
+// The ledger of counted jobs: every ended job's processing units, counted
+// exactly once (interface.md §2, after the YAML). Its entries are plain values
+// (base/ledger_entry.h) that state/ persists, so a restart neither loses nor
+// double-counts a job.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/job.h"
+#include "base/ledger_entry.h"
+#include "budget/window.h"
+#include "config/config.h"
+
+namespace rcw {
+
+// Group key (see GroupKey in budget/group.h) -> processing units, ordered by
+// group; looked up by std::string_view without allocating.
+using GroupSpend = std::map<std::string, double, std::less<>>;
+
+class Ledger {
+ public:
+  // Counts `job` once: its processing units belong to the window of its
+  // endedDateTime. REQUIRES: the job ended: state neither Queued nor Active,
+  // `ended` and `processing_units` set, processing units finite and >= 0.
+  // Returns true when added. Returns false and changes nothing when the id
+  // is already counted (even if the PUs reported now differ: the first
+  // sighting is the one counted) or when REQUIRES does not hold (the job can
+  // then be recorded by a later call, once it does).
+  bool Record(const Job& job);
+
+  bool Contains(std::string_view job_id) const;
+  std::size_t size() const { return entries_.size(); }
+
+  // Drops the entries that ended before `older_than` (and forgets their ids).
+  // LedgerHorizon() in budget/budget_eval.h says what the daemon must keep.
+  void Prune(TimePoint older_than);
+
+  // For persistence: every entry, in the order recorded (or restored).
+  const std::vector<LedgerEntry>& entries() const { return entries_; }
+  // Replaces the contents with persisted entries. Of entries with the same
+  // job id only the first is kept; entries whose PUs are not finite and >= 0
+  // are dropped.
+  void Restore(std::vector<LedgerEntry> entries);
+
+  // One pass over the entries: the PUs of the entries that match
+  // `budget.match` and ended within `window`, summed per group of
+  // `budget.group_by`. A group with only 0-PU entries is present with 0.
+  GroupSpend SpentByGroup(const BudgetConfig& budget, const WindowSpan& window) const;
+  // The same for one group; 0 when it has no entry in the window.
+  double Spent(const BudgetConfig& budget, std::string_view group, const WindowSpan& window) const;
+
+ private:
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  bool Add(LedgerEntry entry);
+
+  std::vector<LedgerEntry> entries_;
+  std::unordered_set<std::string, IdHash, std::equal_to<>> ids_;
+};
+
+}  // namespace rcw

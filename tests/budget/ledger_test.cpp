@@ -1,0 +1,182 @@
+#include "budget/ledger.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include "budget/window.h"
+#include "budget_test_util.h"
+
+namespace rcw {
+namespace {
+
+using test::At;
+using test::EndedJob;
+using test::JobSpec;
+using test::MakeBudget;
+
+WindowSpan UtcDay(std::string_view instant) {
+  return WindowCalculator::Create(BudgetWindow::kDaily, "UTC")->Containing(At(instant));
+}
+
+TEST_CASE("ledger records an ended job once", "[budget][ledger]") {
+  Ledger ledger;
+  Job job = EndedJob({.id = "j1"}, "2026-11-29T10:00:00Z", 40);
+  CHECK(ledger.Record(job));
+  CHECK(ledger.Contains("j1"));
+  CHECK_FALSE(ledger.Contains("j2"));
+  REQUIRE(ledger.size() == 1);
+  const LedgerEntry& e = ledger.entries().front();
+  CHECK(e.job_id == "j1");
+  CHECK(e.ended == At("2026-11-29T10:00:00Z"));
+  CHECK(e.processing_units == 40);
+  CHECK(e.itwin_id == "itwin-a");
+  CHECK(e.user_id == "user-a");
+  CHECK(e.type == JobType::kMeshSampling);
+}
+
+TEST_CASE("recording twice returns false and ignores different PUs", "[budget][ledger]") {
+  Ledger ledger;
+  REQUIRE(ledger.Record(EndedJob({.id = "j1"}, "2026-11-29T10:00:00Z", 40)));
+  CHECK_FALSE(ledger.Record(EndedJob({.id = "j1"}, "2026-11-29T10:00:00Z", 40)));
+  CHECK_FALSE(ledger.Record(EndedJob({.id = "j1"}, "2026-11-29T11:00:00Z", 999)));
+  REQUIRE(ledger.size() == 1);
+  CHECK(ledger.entries().front().processing_units == 40);
+  CHECK(ledger.entries().front().ended == At("2026-11-29T10:00:00Z"));
+}
+
+TEST_CASE("jobs that have not ended are not recorded", "[budget][ledger]") {
+  Ledger ledger;
+  Job no_pu = EndedJob({.id = "a"}, "2026-11-29T10:00:00Z", 1);
+  no_pu.processing_units.reset();
+  Job no_end = EndedJob({.id = "b"}, "2026-11-29T10:00:00Z", 1);
+  no_end.ended.reset();
+  Job active = EndedJob({.id = "c", .state = JobState::kActive}, "2026-11-29T10:00:00Z", 1);
+  Job queued = EndedJob({.id = "d", .state = JobState::kQueued}, "2026-11-29T10:00:00Z", 1);
+  Job nan = EndedJob({.id = "e"}, "2026-11-29T10:00:00Z", std::nan(""));
+  Job negative = EndedJob({.id = "f"}, "2026-11-29T10:00:00Z", -1);
+  for (const Job& j : {no_pu, no_end, active, queued, nan, negative}) {
+    CHECK_FALSE(ledger.Record(j));
+    CHECK_FALSE(ledger.Contains(j.id));
+  }
+  CHECK(ledger.size() == 0);
+  // Once it has ended properly it is recorded.
+  no_pu.processing_units = 3;
+  CHECK(ledger.Record(no_pu));
+}
+
+TEST_CASE("failed and cancelled jobs count too", "[budget][ledger]") {
+  Ledger ledger;
+  CHECK(ledger.Record(EndedJob({.id = "f", .state = JobState::kFailed}, "2026-11-29T10:00:00Z", 5)));
+  CHECK(ledger.Record(
+      EndedJob({.id = "c", .state = JobState::kCancelled}, "2026-11-29T10:00:00Z", 7)));
+  CHECK(ledger.Record(EndedJob({.id = "z"}, "2026-11-29T10:00:00Z", 0)));
+  BudgetConfig all = MakeBudget(GroupBy::kAll, 100);
+  CHECK(ledger.Spent(all, "all", UtcDay("2026-11-29T12:00:00Z")) == 12);
+}
+
+TEST_CASE("prune drops entries ended before the horizon and forgets their ids",
+          "[budget][ledger]") {
+  Ledger ledger;
+  REQUIRE(ledger.Record(EndedJob({.id = "old"}, "2026-11-01T00:00:00Z", 1)));
+  REQUIRE(ledger.Record(EndedJob({.id = "edge"}, "2026-11-10T00:00:00Z", 2)));
+  REQUIRE(ledger.Record(EndedJob({.id = "new"}, "2026-11-20T00:00:00Z", 3)));
+  ledger.Prune(At("2026-11-10T00:00:00Z"));
+  CHECK_FALSE(ledger.Contains("old"));
+  CHECK(ledger.Contains("edge"));  // ended exactly at the horizon: kept
+  CHECK(ledger.Contains("new"));
+  CHECK(ledger.size() == 2);
+  // A pruned id can be recorded again (it is outside every window by then).
+  CHECK(ledger.Record(EndedJob({.id = "old"}, "2026-11-01T00:00:00Z", 1)));
+}
+
+TEST_CASE("restore replaces the contents, dropping duplicates and bad PUs", "[budget][ledger]") {
+  Ledger ledger;
+  REQUIRE(ledger.Record(EndedJob({.id = "gone"}, "2026-11-29T10:00:00Z", 1)));
+  std::vector<LedgerEntry> saved = {
+      {.job_id = "a", .ended = At("2026-11-29T01:00:00Z"), .processing_units = 10},
+      {.job_id = "b", .ended = At("2026-11-29T02:00:00Z"), .processing_units = 20},
+      {.job_id = "a", .ended = At("2026-11-29T03:00:00Z"), .processing_units = 99},
+      {.job_id = "c", .ended = At("2026-11-29T04:00:00Z"),
+       .processing_units = std::numeric_limits<double>::infinity()},
+  };
+  ledger.Restore(saved);
+  CHECK_FALSE(ledger.Contains("gone"));
+  CHECK(ledger.Contains("a"));
+  CHECK(ledger.Contains("b"));
+  CHECK_FALSE(ledger.Contains("c"));
+  REQUIRE(ledger.size() == 2);
+  CHECK(ledger.entries()[0].processing_units == 10);
+  CHECK_FALSE(ledger.Record(EndedJob({.id = "b"}, "2026-11-29T10:00:00Z", 1)));
+}
+
+TEST_CASE("record keeps the job's name for name_regex budgets", "[budget][ledger]") {
+  Ledger ledger;
+  REQUIRE(ledger.Record(EndedJob({.id = "n", .name = "nightly-1"}, "2026-11-29T10:00:00Z", 1)));
+  CHECK(ledger.entries().front().name == "nightly-1");
+}
+
+// Two iTwins, two users, two types, all ended on 2026-11-29 UTC, plus one
+// job the day before and one the day after.
+Ledger SampleLedger() {
+  Ledger ledger;
+  auto add = [&](JobSpec s, std::string_view ended, double pu) {
+    REQUIRE(ledger.Record(EndedJob(std::move(s), ended, pu)));
+  };
+  add({.id = "1", .type = JobType::kMeshSampling, .itwin = "A", .user = "u1", .name = "nightly-a"},
+      "2026-11-29T01:00:00Z", 10);
+  add({.id = "2", .type = JobType::kMeshSampling, .itwin = "B", .user = "u1"},
+      "2026-11-29T02:00:00Z", 20);
+  add({.id = "3", .type = JobType::kPointCloudConversion, .itwin = "A", .user = "u2",
+       .name = "nightly-b"},
+      "2026-11-29T03:00:00Z", 40);
+  add({.id = "4", .type = JobType::kPointCloudConversion, .itwin = "B", .user = "u2"},
+      "2026-11-29T23:59:59.999Z", 80);
+  add({.id = "5", .itwin = "A"}, "2026-11-28T23:59:59.999Z", 1000);  // day before
+  add({.id = "6", .itwin = "A"}, "2026-11-30T00:00:00Z", 2000);      // day after
+  return ledger;
+}
+
+TEST_CASE("SpentByGroup groups by itwin, user, type and all in one window", "[budget][ledger]") {
+  Ledger ledger = SampleLedger();
+  WindowSpan day = UtcDay("2026-11-29T12:00:00Z");
+  CHECK(ledger.SpentByGroup(MakeBudget(GroupBy::kItwin, 1), day) ==
+        GroupSpend{{"A", 50}, {"B", 100}});
+  CHECK(ledger.SpentByGroup(MakeBudget(GroupBy::kUser, 1), day) ==
+        GroupSpend{{"u1", 30}, {"u2", 120}});
+  CHECK(ledger.SpentByGroup(MakeBudget(GroupBy::kType, 1), day) ==
+        GroupSpend{{"MeshSampling", 30}, {"PointCloudConversion", 120}});
+  CHECK(ledger.SpentByGroup(MakeBudget(GroupBy::kAll, 1), day) == GroupSpend{{"all", 150}});
+  CHECK(ledger.Spent(MakeBudget(GroupBy::kItwin, 1), "B", day) == 100);
+  CHECK(ledger.Spent(MakeBudget(GroupBy::kItwin, 1), "C", day) == 0);
+}
+
+TEST_CASE("SpentByGroup applies the budget's match", "[budget][ledger]") {
+  Ledger ledger = SampleLedger();
+  WindowSpan day = UtcDay("2026-11-29T12:00:00Z");
+  BudgetConfig b = MakeBudget(GroupBy::kItwin, 1);
+  b.match.types = {JobType::kPointCloudConversion};
+  CHECK(ledger.SpentByGroup(b, day) == GroupSpend{{"A", 40}, {"B", 80}});
+  b.match.users = {"u2"};
+  b.match.itwins = {"B"};
+  CHECK(ledger.SpentByGroup(b, day) == GroupSpend{{"B", 80}});
+  BudgetConfig by_name = MakeBudget(GroupBy::kAll, 1);
+  by_name.match.name_regex = test::MakeRegex("^nightly-");
+  CHECK(ledger.SpentByGroup(by_name, day) == GroupSpend{{"all", 50}});
+  CHECK(ledger.Spent(by_name, "all", day) == 50);
+  BudgetConfig none = MakeBudget(GroupBy::kAll, 1);
+  none.match.itwins = {"nobody"};
+  CHECK(ledger.SpentByGroup(none, day).empty());
+}
+
+TEST_CASE("SpentByGroup counts the window of endedDateTime only", "[budget][ledger]") {
+  Ledger ledger = SampleLedger();
+  BudgetConfig b = MakeBudget(GroupBy::kItwin, 1);
+  CHECK(ledger.SpentByGroup(b, UtcDay("2026-11-28T12:00:00Z")) == GroupSpend{{"A", 1000}});
+  CHECK(ledger.SpentByGroup(b, UtcDay("2026-11-30T00:00:00Z")) == GroupSpend{{"A", 2000}});
+  CHECK(ledger.SpentByGroup(b, UtcDay("2026-12-05T00:00:00Z")).empty());
+}
+
+}  // namespace
+}  // namespace rcw
