@@ -1,0 +1,207 @@
+// Deciding: findings -> once-only audit lines and new pending cancellations.
+#include "enforce/enforcer.h"
+
+#include <algorithm>
+
+#include "enforce/selection.h"
+#include "policy/verdict.h"
+
+namespace rcw {
+namespace {
+
+constexpr std::string_view kManual = "manual";
+
+std::string Key(const std::string& job, const std::string& owner, std::string_view limit) {
+  return job + "|" + owner + "|" + std::string(limit);
+}
+
+}  // namespace
+
+Enforcer::Enforcer(RealityConversionClient& api, AuditSink& audit, PersistentState& state,
+                   EnforceObserver* observer, std::uint64_t seed)
+    : api_(api), audit_(audit), state_(state), observer_(observer), rng_(seed) {}
+
+void Enforcer::SetConfig(const Config* config, bool force_dry_run) {
+  config_ = config;
+  force_dry_run_ = force_dry_run;
+}
+
+bool Enforcer::dry_run() const {
+  return force_dry_run_ || (config_ && config_->enforcement.dry_run);
+}
+
+std::string Enforcer::OwnerName(const Finding& f) const {
+  return f.policy_index ? config_->policies[*f.policy_index].name
+                        : config_->budgets[*f.budget_index].name;
+}
+
+PendingCancel Enforcer::MakePending(const Finding& f, const Job& job, TimePoint now) const {
+  PendingCancel p;
+  p.job_id = job.id;
+  p.policy = OwnerName(f);
+  p.limit = ToString(f.limit);
+  p.itwin_id = job.itwin_id;
+  p.type = job.TypeText();
+  p.name = job.name;
+  p.user_id = job.user_id;
+  p.observed = f.observed;
+  p.threshold = f.threshold;
+  p.requested_at = now;
+  p.next_attempt = now;
+  return p;
+}
+
+AuditEvent Enforcer::Line(const PendingCancel& p, std::string event, TimePoint now) const {
+  AuditEvent e;
+  e.ts = now;
+  e.event = std::move(event);
+  e.job_id = p.job_id;
+  e.itwin_id = p.itwin_id;
+  e.type = p.type;
+  e.name = p.name;
+  e.user_id = p.user_id;
+  e.policy = p.policy;
+  e.limit = p.limit;
+  if (p.limit != kManual) {
+    e.observed = p.observed;
+    e.threshold = p.threshold;
+  }
+  return e;
+}
+
+Status Enforcer::Decide(const CycleView& view, TimePoint now) {
+  breaker_tripped_ = false;
+  fresh_.violators.clear();
+  fresh_.states.clear();
+  const std::vector<Job>& jobs = *view.jobs;
+  for (const Job& job : jobs) fresh_.states.emplace(job.id, job.state);
+  for (const Finding& f : CancellingFindings(*view.findings)) {
+    if (f.policy_index || view.complete) fresh_.violators.insert(jobs[f.job_index].id);
+  }
+  fresh_.as_of = view.polled_at;
+  fresh_.valid = true;
+
+  if (Status s = RecordFindings(view, now); !s.ok()) return s;
+  std::vector<AuditEvent> lines;
+  Confirm(view, now, lines);
+  if (Status s = audit_.Append(lines); !s.ok()) return s;
+  return QueueNew(view, now);
+}
+
+Status Enforcer::RecordFindings(const CycleView& view, TimePoint now) {
+  const std::vector<Job>& jobs = *view.jobs;
+  std::vector<AuditEvent> lines;
+  std::vector<const Finding*> reported;  // report-only violations seen first now
+  for (const Finding& f : *view.findings) {
+    if (f.limit == LimitKind::kBudget && !view.complete) continue;  // needs the whole picture
+    const Job& job = jobs[f.job_index];
+    std::string owner = OwnerName(f);
+    bool warn = f.severity == Severity::kWarn;
+    auto& seen = warn ? state_.warned : state_.violated;
+    if (!seen.insert(Key(job.id, owner, ToString(f.limit))).second) continue;
+    PendingCancel p = MakePending(f, job, now);
+    AuditEvent e = Line(p, warn ? "warning" : "violation", now);
+    e.message = DescribeFinding(f, owner);
+    lines.push_back(std::move(e));
+    if (warn) {
+      if (observer_) observer_->OnWarning(owner);
+      continue;
+    }
+    if (observer_) observer_->OnViolation(owner, ToString(f.limit));
+    if (!f.cancel && !f.exempt) reported.push_back(&f);
+  }
+  if (Status s = audit_.Append(lines); !s.ok()) return s;
+  for (const Finding* f : reported) {
+    if (Status s = DryRun(*f, jobs[f->job_index], now); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status Enforcer::DryRun(const Finding& f, const Job& job, TimePoint now) {
+  PendingCancel p = MakePending(f, job, now);
+  AuditEvent requested = Line(p, "cancel_requested", now);
+  requested.dry_run = true;
+  AuditEvent result = Line(p, "cancel_result", now);
+  result.dry_run = true;
+  result.outcome = "dry_run";
+  result.message = dry_run() ? "dry run: no DELETE sent" : "policy action is report";
+  if (Status s = audit_.Append({requested, result}); !s.ok()) return s;
+  if (observer_) observer_->OnCancellationFinished(p.policy, "dry_run");
+  return Status::Ok();
+}
+
+Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
+  const std::vector<Job>& jobs = *view.jobs;
+  std::unordered_set<std::string> pending_ids;
+  std::size_t already = 0;
+  for (const PendingCancel& p : state_.pending) {
+    pending_ids.insert(p.job_id);
+    if (p.limit != kManual && fresh_.violators.count(p.job_id)) ++already;
+  }
+  std::vector<Finding> wanted;
+  std::vector<Finding> incomplete;
+  for (const Finding& f : CancellingFindings(*view.findings)) {
+    const Job& job = jobs[f.job_index];
+    if (pending_ids.count(job.id)) continue;
+    if (dry_run() && state_.violated.count(Key(job.id, OwnerName(f), "dry_run"))) continue;
+    (f.limit == LimitKind::kBudget && !view.complete ? incomplete : wanted).push_back(f);
+  }
+  auto hour_ago = now - std::chrono::hours{1};
+  std::erase_if(state_.cancel_times, [&](TimePoint t) { return t <= hour_ago; });
+  Selection sel = SelectCancellations(std::move(wanted), already, view.running,
+                                      state_.cancel_times.size(), config_->enforcement, jobs);
+  breaker_tripped_ = sel.breaker_tripped;
+
+  std::vector<AuditEvent> lines;
+  auto blocked = [&](const std::vector<Finding>& held, std::string_view reason) {
+    if (held.empty()) return;
+    if (observer_) observer_->OnBlocked(reason, held.size());
+    for (const Finding& f : held) {
+      AuditEvent e = Line(MakePending(f, jobs[f.job_index], now), "cancel_blocked", now);
+      e.outcome = std::string(reason);
+      lines.push_back(std::move(e));
+    }
+  };
+  blocked(incomplete, "incomplete_data");
+  blocked(sel.over_cycle, "max_per_cycle");
+  blocked(sel.over_hour, "max_per_hour");
+  blocked(sel.breaker, "circuit_breaker");
+  if (sel.breaker_tripped) {
+    lines.back().message = "circuit breaker: " + std::to_string(sel.breaker.size() + already) +
+                           " of " + std::to_string(view.running) +
+                           " watched jobs would be cancelled (fraction " +
+                           std::to_string(sel.fraction) + " > max_cancel_fraction " +
+                           std::to_string(config_->enforcement.max_cancel_fraction) +
+                           "); cancelling none this cycle";
+  }
+  if (Status s = audit_.Append(lines); !s.ok()) return s;
+
+  for (const Finding& f : sel.start) {
+    const Job& job = jobs[f.job_index];
+    state_.cancel_times.push_back(now);
+    if (dry_run()) {
+      state_.violated.insert(Key(job.id, OwnerName(f), "dry_run"));
+      if (Status s = DryRun(f, job, now); !s.ok()) return s;
+      continue;
+    }
+    state_.pending.push_back(MakePending(f, job, now));
+  }
+  return Status::Ok();
+}
+
+Status Enforcer::AddManual(const std::vector<std::string>& job_ids, TimePoint now) {
+  for (const std::string& id : job_ids) {
+    auto same = [&](const PendingCancel& p) { return p.job_id == id; };
+    if (std::any_of(state_.pending.begin(), state_.pending.end(), same)) continue;
+    PendingCancel p;
+    p.job_id = id;
+    p.policy = std::string(kManual);
+    p.limit = std::string(kManual);
+    p.requested_at = now;
+    p.next_attempt = now;
+    state_.pending.push_back(std::move(p));
+  }
+  return Status::Ok();
+}
+
+}  // namespace rcw

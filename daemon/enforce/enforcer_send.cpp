@@ -1,0 +1,195 @@
+// Acting: DELETEs with backoff, and following accepted cancellations until
+// the job is terminal.
+#include <algorithm>
+
+#include "enforce/backoff.h"
+#include "enforce/enforcer.h"
+
+namespace rcw {
+namespace {
+
+constexpr std::string_view kManual = "manual";
+constexpr int kPollsBeforeResend = 3;
+
+bool IsManual(const PendingCancel& p) { return p.limit == kManual; }
+
+}  // namespace
+
+void Enforcer::Confirm(const CycleView& view, TimePoint now, std::vector<AuditEvent>& lines) {
+  std::vector<PendingCancel> kept;
+  for (PendingCancel& p : state_.pending) {
+    auto seen = fresh_.states.find(p.job_id);
+    if (seen == fresh_.states.end()) {
+      kept.push_back(std::move(p));  // unseen: followed with GET in RunDue
+      continue;
+    }
+    JobState state = seen->second;
+    if (p.accepted && state == JobState::kCancelled) {
+      lines.push_back(Line(p, "cancel_confirmed", now));
+      if (observer_) observer_->OnConfirmed(p.policy);
+      continue;
+    }
+    if (IsTerminal(state)) {
+      AuditEvent e = Line(p, p.accepted ? "cancel_confirmed" : "cancel_result", now);
+      e.outcome = "already_finished";
+      e.message = "job reached " + std::string(ToString(state)) + " before the cancellation";
+      lines.push_back(std::move(e));
+      if (!p.accepted && observer_) observer_->OnCancellationFinished(p.policy, "already_finished");
+      continue;
+    }
+    if (p.accepted && IsRunning(state) && ++p.polls_since_accept >= kPollsBeforeResend) {
+      p.accepted = false;  // accepted but still running: send DELETE again
+      p.polls_since_accept = 0;
+      p.next_attempt = now;
+    }
+    if (!p.accepted && !IsManual(p) && view.complete && !fresh_.violators.count(p.job_id) &&
+        IsRunning(state)) {
+      AuditEvent e = Line(p, "cancel_result", now);
+      e.outcome = "withdrawn";
+      e.message = "no longer violates any cancelling policy; not cancelled";
+      lines.push_back(std::move(e));
+      continue;
+    }
+    kept.push_back(std::move(p));
+  }
+  state_.pending = std::move(kept);
+}
+
+bool Enforcer::MaySend(const PendingCancel& p, TimePoint now) const {
+  if (IsManual(p)) return true;
+  if (breaker_tripped_ || !fresh_.valid || !config_) return false;
+  if (now - fresh_.as_of > config_->watch.poll_interval) return false;  // stale data
+  return fresh_.violators.count(p.job_id) > 0;
+}
+
+std::optional<TimePoint> Enforcer::NextDue() const {
+  std::optional<TimePoint> next;
+  for (const PendingCancel& p : state_.pending) {
+    if (p.accepted) continue;
+    if (!next || p.next_attempt < *next) next = p.next_attempt;
+  }
+  return next;
+}
+
+Status Enforcer::RunDue(TimePoint now) {
+  std::vector<PendingCancel> kept;
+  Status failure;
+  for (size_t i = 0; i < state_.pending.size(); ++i) {
+    PendingCancel& p = state_.pending[i];
+    bool keep = true;
+    if (failure.ok()) {
+      if (p.accepted && !fresh_.states.count(p.job_id) && fresh_.valid) {
+        bool done = false;
+        failure = FollowUnseen(p, now, done);
+        keep = !done;
+      } else if (!p.accepted && p.next_attempt <= now && MaySend(p, now)) {
+        Result<bool> r = SendOne(p, now);
+        if (!r.ok()) failure = r.status();
+        keep = r.ok() ? *r : true;
+      }
+    }
+    if (keep) kept.push_back(std::move(p));
+  }
+  state_.pending = std::move(kept);
+  return failure;
+}
+
+Result<bool> Enforcer::SendOne(PendingCancel& p, TimePoint now) {
+  AuditEvent requested = Line(p, "cancel_requested", now);
+  requested.attempt = p.attempts + 1;
+  if (Status s = audit_.Append(requested); !s.ok()) return s;
+  ++p.attempts;
+  ApiResult<Job> r = api_.CancelJob(p.job_id);
+  if (r.ok()) {
+    if (IsTerminal(r.value().state)) return Finish(p, "already_finished", nullptr, now);
+    p.accepted = true;
+    p.polls_since_accept = 0;
+    AuditEvent e = Line(p, "cancel_result", now);
+    e.attempt = p.attempts;
+    e.http_status = 200;
+    e.outcome = "cancelled";
+    e.message = "job is " + std::string(r.value().StateText());
+    if (Status s = audit_.Append(e); !s.ok()) return s;
+    if (observer_) observer_->OnCancellationFinished(p.policy, "cancelled");
+    return true;
+  }
+  const ApiError& err = r.error();
+  switch (err.outcome) {
+    case ApiOutcome::kNotFound: return Finish(p, "not_found", &err, now);
+    case ApiOutcome::kNotCancellable: {
+      ApiResult<Job> job = api_.GetJob(p.job_id);
+      bool ended = job.ok() && IsTerminal(job.value().state);
+      return Finish(p, ended ? "already_finished" : "not_cancellable", &err, now);
+    }
+    case ApiOutcome::kForbidden:
+    case ApiOutcome::kClientError: return Finish(p, "failed", &err, now);
+    default: break;
+  }
+  // Held back by our own rate gate: nothing was sent, the attempt is not used.
+  // Anything else (a token that cannot be had included) uses an attempt.
+  bool deferred = !err.sent && err.outcome == ApiOutcome::kRateLimited;
+  if (deferred) --p.attempts;
+  if (!deferred && p.attempts >= config_->enforcement.retry.max_attempts) {
+    return Finish(p, "failed", &err, now);
+  }
+  Millis delay = BackoffDelay(config_->enforcement.retry, std::max(p.attempts, 1), rng_);
+  if (err.outcome == ApiOutcome::kRateLimited) delay = std::max<Millis>(delay, err.retry_after);
+  p.next_attempt = now + delay;
+  AuditEvent e = Line(p, "cancel_result", now);
+  e.attempt = p.attempts + (deferred ? 1 : 0);
+  if (err.http_status) e.http_status = err.http_status;
+  e.outcome = deferred ? "deferred" : "retry";
+  e.message = err.ToString() + "; next attempt in " + std::to_string(delay.count()) + "ms";
+  if (Status s = audit_.Append(e); !s.ok()) return s;
+  return true;
+}
+
+Result<bool> Enforcer::Finish(PendingCancel& p, std::string_view outcome, const ApiError* error,
+                              TimePoint now) {
+  AuditEvent e = Line(p, "cancel_result", now);
+  e.attempt = p.attempts;
+  e.outcome = std::string(outcome);
+  if (error) {
+    if (error->http_status) e.http_status = error->http_status;
+    e.message = error->ToString();
+  } else {
+    e.http_status = 200;
+  }
+  if (Status s = audit_.Append(e); !s.ok()) return s;
+  if (observer_) observer_->OnCancellationFinished(p.policy, outcome);
+  return false;
+}
+
+Status Enforcer::FollowUnseen(PendingCancel& p, TimePoint now, bool& done) {
+  ApiResult<Job> r = api_.GetJob(p.job_id);
+  if (!r.ok()) {
+    if (r.error().outcome != ApiOutcome::kNotFound) return Status::Ok();  // next poll
+    AuditEvent e = Line(p, "cancel_confirmed", now);
+    e.outcome = "not_found";
+    e.message = "job no longer exists";
+    done = true;
+    return audit_.Append(e);
+  }
+  JobState state = r.value().state;
+  fresh_.states[p.job_id] = state;  // followed once per poll
+  if (state == JobState::kCancelled) {
+    done = true;
+    if (observer_) observer_->OnConfirmed(p.policy);
+    return audit_.Append(Line(p, "cancel_confirmed", now));
+  }
+  if (IsTerminal(state)) {
+    AuditEvent e = Line(p, "cancel_confirmed", now);
+    e.outcome = "already_finished";
+    e.message = "job reached " + std::string(ToString(state)) + " before the cancellation";
+    done = true;
+    return audit_.Append(e);
+  }
+  if (IsRunning(state) && ++p.polls_since_accept >= kPollsBeforeResend) {
+    p.accepted = false;
+    p.polls_since_accept = 0;
+    p.next_attempt = now;
+  }
+  return Status::Ok();
+}
+
+}  // namespace rcw
