@@ -9,6 +9,8 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitConfig = 78;
 
+inline constexpr const char* kDefaultConfigPath = "/etc/rc-watchdog/config.yaml";
+
 int RunCli(int argc, char** argv);
 
 }  // namespace rcw

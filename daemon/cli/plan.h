@@ -1,0 +1,23 @@
+// `rc-watchdog plan`: what the watchdog would do now, without doing it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/job.h"
+#include "config/config.h"
+#include "service/assess.h"
+
+namespace rcw {
+
+enum class PlanFormat { kTable, kJson };
+
+// Renders the verdict of every policy and budget for every non-terminal job.
+// Pure: the same inputs give the same text (plan tests rely on it).
+std::string RenderPlan(const Config& config, const std::vector<Job>& jobs,
+                       const PersistentState& state, const Assessment& a, TimePoint now,
+                       PlanFormat format);
+
+int RunPlan(const std::vector<std::string>& args);
+
+}  // namespace rcw

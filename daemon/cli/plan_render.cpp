@@ -1,0 +1,127 @@
+#include <cstdio>
+#include <map>
+
+#include "base/json_writer.h"
+#include "base/timefmt.h"
+#include "cli/plan.h"
+#include "config/match.h"
+#include "policy/engine.h"
+
+namespace rcw {
+namespace {
+
+struct Row {
+  std::string owner;   // policy or budget name
+  std::string verdict; // ok | warn | would_cancel | report | exempt | over_budget
+  const Finding* finding = nullptr;
+};
+
+// ok | warn | would_cancel | report (action report) | exempt | over_budget.
+std::string VerdictOf(const Finding& f) {
+  if (f.severity == Severity::kWarn) return "warn";
+  if (f.limit == LimitKind::kBudget) return "over_budget";
+  if (f.exempt) return "exempt";
+  return f.cancel ? "would_cancel" : "report";
+}
+
+std::string Spaced(std::string verdict) {
+  for (char& c : verdict) c = c == '_' ? ' ' : c;
+  return verdict;
+}
+
+std::vector<Row> RowsFor(const Config& config, const Job& job, std::uint32_t index,
+                         const std::multimap<std::uint32_t, const Finding*>& by_job) {
+  std::vector<Row> rows;
+  auto [lo, hi] = by_job.equal_range(index);
+  for (std::uint32_t p = 0; p < config.policies.size(); ++p) {
+    if (!Matches(config.policies[p].match, job)) continue;
+    Row row{config.policies[p].name, "ok", nullptr};
+    for (auto it = lo; it != hi; ++it) {
+      if (it->second->policy_index == p) row.finding = it->second;
+    }
+    if (row.finding) row.verdict = VerdictOf(*row.finding);
+    rows.push_back(row);
+  }
+  for (auto it = lo; it != hi; ++it) {
+    const Finding* f = it->second;
+    if (!f->budget_index) continue;
+    rows.push_back({config.budgets[*f->budget_index].name, VerdictOf(*f), f});
+  }
+  return rows;
+}
+
+std::string Age(std::optional<Seconds> s) { return s ? FormatDuration(*s) : "-"; }
+
+std::string Units(std::optional<double> pu, bool estimated) {
+  if (!pu) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%.1f", estimated ? "~" : "", *pu);
+  return buf;
+}
+
+}  // namespace
+
+std::string RenderPlan(const Config& config, const std::vector<Job>& jobs,
+                       const PersistentState& state, const Assessment& a, TimePoint now,
+                       PlanFormat format) {
+  std::multimap<std::uint32_t, const Finding*> by_job;
+  for (const Finding& f : a.eval.findings) by_job.emplace(f.job_index, &f);
+  JsonWriter w;
+  std::string table;
+  w.BeginObject().Key("now").String(FormatTimestamp(now)).Key("jobs").BeginArray();
+  char line[512];
+  std::snprintf(line, sizeof line, "%-36s  %-20s  %-22s  %9s  %10s  %s\n", "JOB", "STATE", "TYPE",
+                "TIME", "PU", "VERDICTS");
+  table += line;
+  for (std::uint32_t i = 0; i < jobs.size(); ++i) {
+    const Job& job = jobs[i];
+    if (IsTerminal(job.state)) continue;
+    auto first_seen = state.first_seen_active.find(job.id);
+    std::optional<TimePoint> seen;
+    if (first_seen != state.first_seen_active.end()) seen = first_seen->second;
+    std::optional<Seconds> running = RunningFor(job, seen, now);
+    std::vector<Row> rows = RowsFor(config, job, i, by_job);
+    std::string verdicts;
+    w.BeginObject().Key("id").String(job.id).Key("name").String(job.name)
+        .Key("state").String(job.StateText()).Key("type").String(job.TypeText())
+        .Key("itwin_id").String(job.itwin_id).Key("user_id").String(job.user_id);
+    w.Key(job.state == JobState::kQueued ? "queued_seconds" : "runtime_seconds");
+    running ? w.Int(running->count()) : w.Null();
+    w.Key("processing_units");
+    job.processing_units ? w.Number(*job.processing_units) : w.Null();
+    w.Key("verdicts").BeginArray();
+    for (const Row& r : rows) {
+      w.BeginObject().Key(r.finding && r.finding->budget_index ? "budget" : "policy").String(r.owner)
+          .Key("verdict").String(r.verdict);
+      std::string reason = r.finding ? DescribeFinding(*r.finding, r.owner) : "within limits";
+      if (r.finding) {
+        w.Key("limit").String(ToString(r.finding->limit)).Key("observed").Number(r.finding->observed)
+            .Key("threshold").Number(r.finding->threshold);
+      }
+      w.Key("reason").String(reason).EndObject();
+      verdicts += (verdicts.empty() ? "" : "; ") + r.owner + ": " + Spaced(r.verdict) +
+                  (r.finding ? " (" + reason + ")" : "");
+    }
+    w.EndArray().EndObject();
+    std::snprintf(line, sizeof line, "%-36s  %-20s  %-22s  %9s  %10s  ", job.id.c_str(),
+                  std::string(job.StateText()).c_str(), std::string(job.TypeText()).c_str(),
+                  Age(running).c_str(), Units(job.processing_units, false).c_str());
+    table += line + (verdicts.empty() ? "no policy applies" : verdicts) + "\n";
+  }
+  w.EndArray().Key("budgets").BeginArray();
+  for (const BudgetGroupStatus& b : a.budgets) {
+    const std::string& name = config.budgets[b.budget_index].name;
+    std::string verdict = b.exceeded ? "over_budget" : b.warn ? "warn" : "ok";
+    w.BeginObject().Key("budget").String(name).Key("group").String(b.group)
+        .Key("window").String(b.window.label).Key("spent").Number(b.Spent())
+        .Key("limit").Number(b.limit).Key("verdict").String(verdict).EndObject();
+    std::snprintf(line, sizeof line, "budget %s group %s window %s: spent %.1f of %.1f: %s\n",
+                  name.c_str(), b.group.c_str(), b.window.label.c_str(), b.Spent(), b.limit,
+                  Spaced(verdict).c_str());
+    table += line;
+  }
+  w.EndArray().EndObject();
+  return format == PlanFormat::kJson ? w.Take() + "\n" : table;
+}
+
+}  // namespace rcw

@@ -1,0 +1,72 @@
+#include "service/poller.h"
+
+#include <unordered_set>
+
+namespace rcw {
+namespace {
+
+void ListOne(RealityConversionClient& api, const Config& config, std::optional<std::string> itwin,
+             TimePoint now, Listing& out) {
+  ListQuery q;
+  q.itwin_id = std::move(itwin);
+  q.created_after = now - config.watch.lookback;
+  q.page_size = config.watch.page_size;
+  ApiResult<ListStats> r = api.ListJobs(q, [&](Job&& job) { out.jobs.push_back(std::move(job)); });
+  if (r.ok()) {
+    out.pages += r.value().pages;
+    return;
+  }
+  out.complete = false;
+  if (out.error.empty()) {
+    out.error = "listing " + (q.itwin_id ? "iTwin " + *q.itwin_id : std::string("own jobs")) +
+                " failed: " + r.error().ToString();
+  }
+}
+
+void FollowOutOfWindow(RealityConversionClient& api, PersistentState& state, Listing& out) {
+  std::unordered_set<std::string> listed;
+  listed.reserve(out.jobs.size());
+  for (const Job& j : out.jobs) listed.insert(j.id);
+  for (auto it = state.followed.begin(); it != state.followed.end();) {
+    if (listed.count(*it)) {
+      ++it;
+      continue;
+    }
+    ApiResult<Job> r = api.GetJob(*it);
+    ++out.gets;
+    if (r.ok()) {
+      bool running = !IsTerminal(r.value().state);
+      out.jobs.push_back(std::move(r).value());
+      it = running ? std::next(it) : state.followed.erase(it);
+    } else if (r.error().outcome == ApiOutcome::kNotFound) {
+      it = state.followed.erase(it);
+    } else {
+      out.complete = false;
+      if (out.error.empty()) out.error = "following job " + *it + ": " + r.error().ToString();
+      ++it;
+    }
+  }
+}
+
+}  // namespace
+
+Listing PollJobs(RealityConversionClient& api, const Config& config, PersistentState& state,
+                 TimePoint now) {
+  Listing out;
+  if (config.watch.itwins.empty()) {
+    ListOne(api, config, std::nullopt, now, out);
+  } else {
+    for (const std::string& itwin : config.watch.itwins) ListOne(api, config, itwin, now, out);
+  }
+  if (out.complete) FollowOutOfWindow(api, state, out);
+  // Jobs created this close to the lookback edge may leave the listing while
+  // still running: remember them so the next polls follow them with GET.
+  Seconds margin = std::max<Seconds>(std::chrono::hours{1}, 3 * config.watch.poll_interval);
+  TimePoint edge = now - config.watch.lookback + margin;
+  for (const Job& j : out.jobs) {
+    if (!IsTerminal(j.state) && j.created <= edge) state.followed.insert(j.id);
+  }
+  return out;
+}
+
+}  // namespace rcw

@@ -1,0 +1,30 @@
+// One poll: every watched job, listed page by page, plus the long-running
+// jobs that fell out of the lookback window, followed with GET.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/rc_client.h"
+#include "base/job.h"
+#include "base/persisted_state.h"
+#include "config/config.h"
+
+namespace rcw {
+
+struct Listing {
+  std::vector<Job> jobs;
+  bool complete = true;   // false: some page or follow-up failed (fail closed)
+  std::string error;      // the first failure, for logs and STATUS=
+  int pages = 0;
+  int gets = 0;
+};
+
+// Lists jobs created within watch.lookback: one listing per watched iTwin
+// (or one of the client's own jobs), then GETs each job of `state.followed`
+// that the listing no longer returned. Updates `state.followed` with the
+// running jobs whose creation is near the lookback edge.
+Listing PollJobs(RealityConversionClient& api, const Config& config, PersistentState& state,
+                 TimePoint now);
+
+}  // namespace rcw

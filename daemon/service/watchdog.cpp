@@ -1,0 +1,170 @@
+#include "service/watchdog.h"
+
+#include <random>
+
+#include "base/log.h"
+#include "service/poller.h"
+
+namespace rcw {
+
+std::string CycleSummary::ToString(std::size_t pending) const {
+  std::string s = "watching " + std::to_string(jobs) + " jobs (" + std::to_string(running) +
+                  " running), " + std::to_string(violations) + " violations, " +
+                  std::to_string(pending) + " cancellations pending";
+  if (!error.empty()) s += "; last poll failed: " + error;
+  return s;
+}
+
+Watchdog::Watchdog(RealityConversionClient& api, AuditSink& audit, const StateStore& store,
+                   const Clock& clock, Metrics* metrics, EnforceObserver* observer,
+                   PersistentState state, std::shared_ptr<const Config> config,
+                   bool force_dry_run)
+    : api_(api),
+      audit_(audit),
+      store_(store),
+      clock_(clock),
+      metrics_(metrics),
+      state_(std::move(state)),
+      config_(std::move(config)),
+      force_dry_run_(force_dry_run),
+      books_(*config_),
+      enforcer_(api, audit, state_, observer, std::random_device{}()) {
+  books_.Restore(state_);
+  SetConfig(config_);
+}
+
+void Watchdog::SetConfig(std::shared_ptr<const Config> config) {
+  config_ = std::move(config);
+  books_.rates.Reconfigure(*config_);
+  enforcer_.SetConfig(config_.get(), force_dry_run_);
+  if (!metrics_) return;
+  std::vector<std::string> policies, budgets;
+  for (const auto& p : config_->policies) policies.push_back(p.name);
+  for (const auto& b : config_->budgets) {
+    budgets.push_back(b.name);
+    metrics_->SetBudgetLimit(b.name, b.limit);
+  }
+  metrics_->DeclarePolicies(policies, budgets);
+  metrics_->SetDryRun(enforcer_.dry_run());
+}
+
+CycleSummary Watchdog::Cycle() {
+  auto started = std::chrono::steady_clock::now();
+  CycleSummary summary;
+  try {
+    summary = CycleOrThrow();
+  } catch (const std::exception& e) {
+    summary.error = std::string("internal error: ") + e.what();
+    LogError("cycle aborted, nothing cancelled: " + summary.error);
+  }
+  if (metrics_) {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics_->PollFinished(summary.complete, seconds, clock_.Now());
+    metrics_->SetCancellationsPending(static_cast<std::int64_t>(enforcer_.pending()));
+  }
+  return summary;
+}
+
+CycleSummary Watchdog::CycleOrThrow() {
+  const Config& config = *config_;
+  TimePoint now = clock_.Now();
+  Listing listing = PollJobs(api_, config, state_, now);
+  // "now" after the listing: the API's Date header may have corrected it.
+  now = clock_.Now();
+  Assessment a = Assess(config, listing.jobs, listing.complete, state_, books_, now);
+  CycleSummary s;
+  s.complete = listing.complete;
+  s.jobs = listing.jobs.size();
+  s.running = a.running;
+  s.error = listing.error;
+  for (const Finding& f : a.eval.findings) s.violations += f.severity == Severity::kViolation;
+  if (!listing.complete) LogWarn("incomplete listing, failing closed: " + listing.error);
+  Export(listing.jobs, a);
+
+  if (listing.complete) {
+    if (Status st = RecordBudgets(a, now); !st.ok()) {
+      s.error = st.ToString();
+      return s;
+    }
+  }
+  CycleView view{&listing.jobs, &a.eval.findings, listing.complete, a.running, now};
+  Status decided = enforcer_.Decide(view, now);
+  if (!decided.ok()) {
+    LogError("audit log failed, nothing cancelled: " + decided.ToString());
+    s.error = decided.ToString();
+    return s;
+  }
+  if (Status st = RunDue(); !st.ok()) s.error = st.ToString();
+  return s;
+}
+
+void Watchdog::Export(const std::vector<Job>& jobs, const Assessment& a) {
+  if (!metrics_) return;
+  JobCounts counts{};
+  for (const Job& j : jobs) ++counts[static_cast<int>(j.state)][static_cast<int>(j.type)];
+  metrics_->SetJobs(counts);
+  for (std::uint32_t i : a.newly_ended) {
+    metrics_->ProcessingUnits(jobs[i].itwin_id, jobs[i].TypeText(), *jobs[i].processing_units);
+  }
+  metrics_->BeginBudgetUpdate();
+  for (const BudgetGroupStatus& b : a.budgets) {
+    metrics_->SetBudget(config_->budgets[b.budget_index].name, b.group, b.Spent());
+  }
+  metrics_->EndBudgetUpdate();
+}
+
+Status Watchdog::RecordBudgets(const Assessment& a, TimePoint now) {
+  std::vector<rcw::AuditEvent> lines;
+  for (const BudgetGroupStatus& b : a.budgets) {
+    const BudgetConfig& cfg = config_->budgets[b.budget_index];
+    std::string key = cfg.name + "|" + b.group + "|" + b.window.label;
+    bool exceeded = b.exceeded && state_.budget_exceeded.insert(key).second;
+    bool warned = !exceeded && b.warn && !b.exceeded && state_.budget_warned.insert(key).second;
+    if (!exceeded && !warned) continue;
+    rcw::AuditEvent e;
+    e.ts = now;
+    e.event = exceeded ? "budget_exceeded" : "budget_warning";
+    e.policy = cfg.name;
+    e.limit = "budget";
+    e.observed = b.Spent();
+    e.threshold = b.limit;
+    e.message = "group " + b.group + ", window " + b.window.label +
+                (b.spent_running > 0 ? " (including estimates of running jobs)" : "");
+    lines.push_back(std::move(e));
+  }
+  // Markers of past windows are no longer needed.
+  auto current = [&](const std::string& key) {
+    for (const BudgetGroupStatus& b : a.budgets) {
+      if (key.size() > b.window.label.size() && key.ends_with("|" + b.window.label)) return true;
+    }
+    return false;
+  };
+  std::erase_if(state_.budget_warned, [&](const std::string& k) { return !current(k); });
+  std::erase_if(state_.budget_exceeded, [&](const std::string& k) { return !current(k); });
+  return audit_.Append(lines);
+}
+
+Status Watchdog::RunDue() {
+  Status sent = enforcer_.RunDue(clock_.Now());
+  if (metrics_) metrics_->SetCancellationsPending(static_cast<std::int64_t>(enforcer_.pending()));
+  Status saved = Save();
+  if (!sent.ok()) return sent;
+  return saved;
+}
+
+Status Watchdog::Save() {
+  books_.Store(state_);
+  Status s = store_.Save(state_);
+  if (!s.ok()) LogError("cannot save state: " + s.ToString());
+  return s;
+}
+
+Status Watchdog::AuditEvent(const std::string& event, const std::string& message) {
+  rcw::AuditEvent e;
+  e.ts = clock_.Now();
+  e.event = event;
+  e.message = message;
+  return audit_.Append(e);
+}
+
+}  // namespace rcw

@@ -1,0 +1,71 @@
+// Watchdog: one poll -> evaluate -> enforce -> record step at a time. The
+// daemon loop (daemon.cpp) decides when; this class decides what.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "api/rc_client.h"
+#include "base/persisted_state.h"
+#include "config/config.h"
+#include "enforce/enforcer.h"
+#include "service/assess.h"
+#include "state/audit.h"
+#include "state/state_store.h"
+#include "telemetry/metrics.h"
+
+namespace rcw {
+
+struct CycleSummary {
+  bool complete = false;
+  std::size_t jobs = 0;
+  std::size_t running = 0;
+  std::size_t violations = 0;
+  std::string error;  // empty when the poll succeeded
+  // "watching 812 jobs (120 running), 3 violations, 1 cancellation pending"
+  std::string ToString(std::size_t pending) const;
+};
+
+class Watchdog {
+ public:
+  Watchdog(RealityConversionClient& api, AuditSink& audit, const StateStore& store,
+           const Clock& clock, Metrics* metrics, EnforceObserver* observer,
+           PersistentState state, std::shared_ptr<const Config> config, bool force_dry_run);
+
+  // One cycle. Never throws: an unexpected exception is logged, counted as a
+  // failed poll and cancels nothing.
+  CycleSummary Cycle();
+  // Sends the DELETEs that are due and saves the state if anything changed.
+  Status RunDue();
+  // The next moment RunDue has work, if any.
+  std::optional<TimePoint> NextDue() const { return enforcer_.NextDue(); }
+  std::size_t pending() const { return enforcer_.pending(); }
+
+  // Swaps the configuration (SIGHUP). REQUIRES: config validated.
+  void SetConfig(std::shared_ptr<const Config> config);
+  const Config& config() const { return *config_; }
+  bool dry_run() const { return enforcer_.dry_run(); }
+
+  Status Save();
+  Status AuditEvent(const std::string& event, const std::string& message);
+
+ private:
+  CycleSummary CycleOrThrow();
+  void Export(const std::vector<Job>& jobs, const Assessment& a);
+  // budget_warning / budget_exceeded, once per budget, group and window.
+  Status RecordBudgets(const Assessment& a, TimePoint now);
+
+  RealityConversionClient& api_;
+  AuditSink& audit_;
+  const StateStore& store_;
+  const Clock& clock_;
+  Metrics* metrics_;
+  PersistentState state_;
+  std::shared_ptr<const Config> config_;
+  bool force_dry_run_;
+  Books books_;
+  Enforcer enforcer_;
+};
+
+}  // namespace rcw

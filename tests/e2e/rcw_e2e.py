@@ -1,0 +1,165 @@
+"""Helpers for the end-to-end tests: the simulator, configs and the real binary.
+
+Each test_*.py in this folder is one ctest entry (see CMakeLists.txt); ctest
+passes RCW_BINARY (the rc-watchdog executable) and RCW_SOURCE_DIR.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+SOURCE_DIR = os.environ.get("RCW_SOURCE_DIR",
+                            os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BINARY = os.environ.get("RCW_BINARY", os.path.join(SOURCE_DIR, "build", "rc-watchdog"))
+SIM = os.path.join(SOURCE_DIR, "tests", "sim", "rc_sim.py")
+CLIENT_ID = "rcw-test"
+CLIENT_SECRET = "s3cret"
+ITWIN_A = "ce54f773-67db-4b4f-a98b-368329107429"
+ITWIN_B = "0b0e2f7a-3b5e-4f0e-9d7c-2a4c7e1f9a11"
+USER = "3a8670f9-b69f-4a60-b958-f103d580755f"
+
+
+class Sim:
+    """The API simulator as a subprocess on a free loopback port."""
+
+    def __init__(self, *args):
+        self.dir = tempfile.TemporaryDirectory(prefix="rcw-sim-")
+        port_file = os.path.join(self.dir.name, "port")
+        self.proc = subprocess.Popen(
+            [sys.executable, SIM, "--port", "0", "--port-file", port_file, *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("listening on "):
+            self.close()
+            raise RuntimeError("simulator did not start: " + line + self.proc.stderr.read())
+        self.url = line[len("listening on "):]
+
+    @property
+    def base_url(self):
+        return self.url + "/reality-conversion"
+
+    @property
+    def token_url(self):
+        return self.url + "/connect/token"
+
+    def control(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + "/_sim/" + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            text = resp.read().decode()
+            return json.loads(text) if text else None
+
+    def add_jobs(self, jobs):
+        return self.control("POST", "jobs", {"jobs": jobs})["ids"]
+
+    def jobs(self):
+        return {j["id"]: j for j in self.control("GET", "jobs")["jobs"]}
+
+    def requests(self):
+        return self.control("GET", "requests")["requests"]
+
+    def deletes(self):
+        return [r for r in self.requests() if r["method"] == "DELETE"]
+
+    def advance(self, seconds):
+        self.control("POST", "clock", {"advance": seconds})
+
+    def faults(self, rules):
+        self.control("POST", "faults", {"rules": rules})
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream:
+                stream.close()
+        self.dir.cleanup()
+
+
+class Workspace:
+    """A state directory, a secret file and a config for one test."""
+
+    def __init__(self, sim, policies=None, budgets=None, enforcement=None, watch=None,
+                 extra=""):
+        self.dir = tempfile.TemporaryDirectory(prefix="rcw-e2e-")
+        self.state = os.path.join(self.dir.name, "state")
+        secret = os.path.join(self.dir.name, "client-secret")
+        with open(secret, "w") as f:
+            f.write(CLIENT_SECRET + "\n")
+        doc = {
+            "api": {"base_url": sim.base_url, "timeout": "5s"},
+            "auth": {"token_url": sim.token_url, "client_id": CLIENT_ID,
+                     "client_secret_file": secret},
+            "watch": dict({"itwins": [ITWIN_A], "poll_interval": "30s"}, **(watch or {})),
+            "enforcement": dict({"retry": {"initial": "1s", "max": "2s", "max_attempts": 3}},
+                                **(enforcement or {})),
+            "metrics": {"listen": "127.0.0.1:0"},  # 0: any free port
+            "state": {"directory": self.state},
+            "log": {"level": "debug"},
+        }
+        if policies:
+            doc["policies"] = policies
+        if budgets:
+            doc["budgets"] = budgets
+        self.config = os.path.join(self.dir.name, "config.yaml")
+        with open(self.config, "w") as f:
+            # JSON is YAML: no YAML library needed here.
+            f.write(json.dumps(doc, indent=2) + "\n" + extra)
+
+    def audit(self):
+        path = os.path.join(self.state, "audit.jsonl")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def events(self, name):
+        return [e for e in self.audit() if e["event"] == name]
+
+    def run(self, *args, timeout=60, check=True):
+        proc = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError("rc-watchdog %s exited %d\nstdout:\n%s\nstderr:\n%s" % (
+                " ".join(args), proc.returncode, proc.stdout, proc.stderr))
+        return proc
+
+    def once(self, *extra, **kw):
+        return self.run("run", "-c", self.config, "--once", *extra, **kw)
+
+    def start(self, *extra, env=None):
+        return subprocess.Popen([BINARY, "run", "-c", self.config, *extra], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def close(self):
+        self.dir.cleanup()
+
+
+def job(itwin=ITWIN_A, type="PointCloudConversion", name="job", **kw):
+    spec = {"itwin_id": itwin, "user_id": USER, "type": type, "name": name}
+    spec.update(kw)
+    return spec
+
+
+def wait_for(predicate, timeout=20, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def main():
+    unittest.main(verbosity=2)

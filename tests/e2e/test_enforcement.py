@@ -1,0 +1,125 @@
+"""Enforcement against the simulator with the real binary (issue: core)."""
+import unittest
+
+from rcw_e2e import ITWIN_A, ITWIN_B, Sim, Workspace, job, main
+
+H = 3600
+POLICIES = [
+    {"name": "pointclouds-2h", "match": {"types": ["PointCloudConversion"]},
+     "exempt": {"name_regex": "-keep$"}, "limits": {"max_runtime": "2h"}},
+    {"name": "queued-30m", "limits": {"max_queued": "30m"}},
+]
+
+
+def workload(sim):
+    """Two violators among compliant, exempt, ended and unwatched jobs."""
+    ids = sim.add_jobs([
+        job(name="runaway", created_ago=3 * H + 300, queue_seconds=300, run_seconds=10 * H),
+        job(name="healthy", created_ago=H, queue_seconds=60, run_seconds=10 * H),
+        job(name="stuck-queue", type="MeshSampling", created_ago=2700, queue_seconds=5 * H,
+            run_seconds=H),
+        job(name="fresh-queue", type="MeshSampling", created_ago=600, queue_seconds=5 * H,
+            run_seconds=H),
+        job(name="big-keep", created_ago=4 * H, queue_seconds=60, run_seconds=10 * H),
+        job(name="done", created_ago=5 * H, queue_seconds=60, run_seconds=H),
+        job(name="other-itwin", itwin=ITWIN_B, created_ago=5 * H, queue_seconds=60,
+            run_seconds=10 * H),
+    ])
+    return dict(zip(["runaway", "healthy", "stuck", "fresh", "keep", "done", "other"], ids))
+
+
+class Enforcement(unittest.TestCase):
+    def setUp(self):
+        self.sim = Sim()
+        self.addCleanup(self.sim.close)
+
+    def workspace(self, **kw):
+        ws = Workspace(self.sim, policies=kw.pop("policies", POLICIES), **kw)
+        self.addCleanup(ws.close)
+        return ws
+
+    def test_exactly_the_violators_are_cancelled(self):
+        ids = workload(self.sim)
+        ws = self.workspace()
+        ws.once()
+        deleted = sorted(r["job_id"] for r in self.sim.deletes())
+        self.assertEqual(deleted, sorted([ids["runaway"], ids["stuck"]]))
+        results = {e["job_id"]: e for e in ws.events("cancel_result")}
+        self.assertEqual(results[ids["runaway"]]["outcome"], "cancelled")
+        self.assertEqual(results[ids["runaway"]]["policy"], "pointclouds-2h")
+        self.assertEqual(results[ids["runaway"]]["limit"], "max_runtime")
+        self.assertEqual(results[ids["stuck"]]["policy"], "queued-30m")
+        self.assertEqual(results[ids["stuck"]]["limit"], "max_queued")
+        violations = {e["job_id"] for e in ws.events("violation")}
+        self.assertIn(ids["keep"], violations)  # exempt: recorded, never cancelled
+        # The cancellations are followed until the jobs are Cancelled.
+        self.sim.advance(60)
+        ws.once()
+        confirmed = sorted(e["job_id"] for e in ws.events("cancel_confirmed"))
+        self.assertEqual(confirmed, sorted([ids["runaway"], ids["stuck"]]))
+        self.assertEqual(len(self.sim.deletes()), 2)
+        states = self.sim.jobs()
+        self.assertEqual(states[ids["runaway"]]["state"], "Cancelled")
+        self.assertEqual(states[ids["healthy"]]["state"], "Active")
+
+    def test_dry_run_sends_no_delete_and_audits_what_it_would_do(self):
+        ids = workload(self.sim)
+        ws = self.workspace()
+        ws.once("--dry-run")
+        self.assertEqual(self.sim.deletes(), [])
+        results = [e for e in ws.events("cancel_result") if e.get("dry_run")]
+        self.assertEqual(sorted(e["job_id"] for e in results),
+                         sorted([ids["runaway"], ids["stuck"]]))
+        self.assertTrue(all(e["outcome"] == "dry_run" for e in results))
+        # A second cycle does not repeat the lines.
+        ws.once("--dry-run")
+        self.assertEqual(len(ws.events("cancel_result")), 2)
+
+    def test_report_action_never_cancels(self):
+        workload(self.sim)
+        report = [dict(p, action="report") for p in POLICIES]
+        ws = self.workspace(policies=report)
+        ws.once()
+        self.assertEqual(self.sim.deletes(), [])
+        self.assertEqual(len([e for e in ws.events("cancel_result")
+                              if e["outcome"] == "dry_run"]), 2)
+
+    def test_max_cancels_per_cycle_takes_the_worst_first(self):
+        ids = self.sim.add_jobs([
+            job(name="a", created_ago=3 * H, queue_seconds=60, run_seconds=10 * H),
+            job(name="b", created_ago=6 * H, queue_seconds=60, run_seconds=10 * H),
+            job(name="c", created_ago=60, queue_seconds=60, run_seconds=10 * H),
+            job(name="d", created_ago=60, queue_seconds=60, run_seconds=10 * H),
+        ])
+        ws = self.workspace(enforcement={"max_cancels_per_cycle": 1})
+        ws.once()
+        self.assertEqual([r["job_id"] for r in self.sim.deletes()], [ids[1]])
+        blocked = ws.events("cancel_blocked")
+        self.assertEqual([(e["job_id"], e["outcome"]) for e in blocked],
+                         [(ids[0], "max_per_cycle")])
+
+    def test_max_cancels_per_hour(self):
+        self.sim.add_jobs([job(name=str(i), created_ago=3 * H + i, queue_seconds=60,
+                               run_seconds=10 * H) for i in range(3)] +
+                          [job(name="ok%d" % i, created_ago=60) for i in range(5)])
+        ws = self.workspace(enforcement={"max_cancels_per_hour": 2})
+        ws.once()
+        self.assertEqual(len(self.sim.deletes()), 2)
+        ws.once()
+        self.assertEqual(len(self.sim.deletes()), 2)
+        self.assertTrue(any(e["outcome"] == "max_per_hour" for e in ws.events("cancel_blocked")))
+
+    def test_circuit_breaker_cancels_none(self):
+        self.sim.add_jobs([job(name=str(i), created_ago=3 * H, queue_seconds=60,
+                               run_seconds=10 * H) for i in range(3)] +
+                          [job(name="ok", created_ago=60)])
+        ws = self.workspace()
+        ws.once()
+        self.assertEqual(self.sim.deletes(), [])
+        blocked = ws.events("cancel_blocked")
+        self.assertEqual(len(blocked), 3)
+        self.assertTrue(all(e["outcome"] == "circuit_breaker" for e in blocked))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Cancellation outcomes under API faults, and crash recovery (issue: core)."""
+import os
+import signal
+import unittest
+
+from rcw_e2e import Sim, Workspace, job, main, wait_for
+
+H = 3600
+POLICIES = [{"name": "runtime-2h", "limits": {"max_runtime": "2h"}}]
+
+
+def runaway():
+    return job(name="runaway", created_ago=3 * H, queue_seconds=60, run_seconds=10 * H)
+
+
+def compliant(n):
+    return [job(name="ok%d" % i, created_ago=60) for i in range(n)]
+
+
+class Faults(unittest.TestCase):
+    def setUp(self):
+        self.sim = Sim()
+        self.addCleanup(self.sim.close)
+        self.ws = Workspace(self.sim, policies=POLICIES)
+        self.addCleanup(self.ws.close)
+
+    def result(self, job_id):
+        results = [e for e in self.ws.events("cancel_result") if e["job_id"] == job_id]
+        return results[-1] if results else None
+
+    def test_429_storm_is_waited_out(self):
+        target = self.sim.add_jobs([runaway()] + compliant(3))[0]
+        self.sim.faults([{"match": {"op": "cancel_job"}, "kind": "ratelimit", "retry_after": 1,
+                          "count": 2}])
+        self.ws.once()
+        self.assertEqual(self.result(target)["outcome"], "cancelled")
+        requests = self.sim.requests()
+        self.assertEqual([r for r in requests if r.get("early")], [])
+        self.assertEqual(len([r for r in requests if r["method"] == "DELETE"]), 3)
+
+    def test_saving_job_is_not_cancellable_and_not_retried(self):
+        # Ran 3h of a 3h0m20s run: it is saving its output (save_seconds 30).
+        target = self.sim.add_jobs([job(name="saving", created_ago=3 * H + 70, queue_seconds=60,
+                                        run_seconds=3 * H + 20)] + compliant(3))[0]
+        self.ws.once()
+        self.assertEqual(self.result(target)["outcome"], "not_cancellable")
+        self.assertEqual(self.result(target)["http_status"], 422)
+        self.assertEqual(len(self.sim.deletes()), 1)
+
+    def test_unknown_job_is_not_found(self):
+        proc = self.ws.run("cancel", "-c", self.ws.config,
+                           "00000000-0000-4000-8000-000000000000", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("not_found: 1", proc.stdout)
+        self.assertEqual(self.ws.events("cancel_result")[-1]["outcome"], "not_found")
+
+    def test_5xx_is_retried_with_backoff(self):
+        target = self.sim.add_jobs([runaway()] + compliant(3))[0]
+        self.sim.faults([{"match": {"op": "cancel_job"}, "kind": "status", "status": 503,
+                          "count": 1}])
+        self.ws.once()
+        results = [e["outcome"] for e in self.ws.events("cancel_result") if e["job_id"] == target]
+        self.assertEqual(results, ["retry", "cancelled"])
+
+    def test_5xx_until_max_attempts_fails(self):
+        target = self.sim.add_jobs([runaway()] + compliant(3))[0]
+        self.sim.faults([{"match": {"op": "cancel_job"}, "kind": "status", "status": 500}])
+        self.ws.once()
+        self.assertEqual(self.result(target)["outcome"], "failed")
+        self.assertEqual(len(self.sim.deletes()), 3)  # retry.max_attempts
+
+    def test_expired_token_is_renewed_once(self):
+        target = self.sim.add_jobs([runaway()] + compliant(3))[0]
+        self.sim.faults([{"match": {"op": "cancel_job"}, "kind": "status", "status": 401,
+                          "count": 1, "body": '{"error":{"code":"Unauthorized","message":"x"}}'}])
+        self.ws.once()
+        self.assertEqual(self.result(target)["outcome"], "cancelled")
+        tokens = [r for r in self.sim.requests() if r["op"] == "token"]
+        self.assertEqual(len(tokens), 2)
+
+    def test_unparseable_listing_cancels_nothing(self):
+        self.sim.add_jobs([runaway()] + compliant(3))
+        self.sim.faults([{"match": {"op": "list_jobs"}, "kind": "malformed"}])
+        self.ws.once()
+        self.assertEqual(self.sim.deletes(), [])
+
+    def test_kill_9_during_a_cancellation_then_restart_finishes_once(self):
+        target = self.sim.add_jobs([runaway()] + compliant(3))[0]
+        self.sim.faults([{"match": {"op": "cancel_job"}, "kind": "hang", "hang_seconds": 30,
+                          "count": 1}])
+        proc = self.ws.start()
+        try:
+            wait_for(lambda: self.sim.deletes(), what="the first DELETE")
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.communicate()
+        self.sim.control("DELETE", "faults")
+        self.ws.once()
+        self.sim.advance(60)
+        self.ws.once()
+        self.ws.once()
+        confirmed = [e for e in self.ws.events("cancel_confirmed") if e["job_id"] == target]
+        self.assertEqual(len(confirmed), 1)
+        self.assertEqual(self.sim.jobs()[target]["state"], "Cancelled")
+        requested = [e for e in self.ws.events("cancel_requested") if e["job_id"] == target]
+        self.assertEqual(len(requested), len(self.sim.deletes()))
+
+
+if __name__ == "__main__":
+    main()
