@@ -142,7 +142,10 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
   std::vector<Finding> incomplete;
   for (const Finding& f : CancellingFindings(*view.findings)) {
     const Job& job = jobs[f.job_index];
-    if (pending_ids.count(job.id)) continue;
+    if (pending_ids.count(job.id) || !IsRunning(job.state)) continue;
+    // A cancellation that ended without success (not_found, not_cancellable,
+    // failed) is not started again for the same job: no request storms.
+    if (state_.violated.count(Key(job.id, OwnerName(f), "finished"))) continue;
     if (dry_run() && state_.violated.count(Key(job.id, OwnerName(f), "dry_run"))) continue;
     (f.limit == LimitKind::kBudget && !view.complete ? incomplete : wanted).push_back(f);
   }
