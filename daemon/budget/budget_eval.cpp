@@ -35,9 +35,25 @@ struct BudgetTally {
   }
 };
 
-// One GroupIndex per GroupBy kind, shared by the budgets of that kind.
-using GroupIndexes = std::array<GroupIndex, 4>;
 std::size_t KindOf(GroupBy g) { return static_cast<std::size_t>(g); }
+
+// One GroupIndex per GroupBy kind, shared by the budgets of that kind; type
+// groups are also numbered by JobType directly, so they are never hashed.
+class GroupNumbers {
+ public:
+  GroupNumbers() { by_type_.fill(kNoGroup); }
+  GroupIndex& Index(GroupBy g) { return indexes_[KindOf(g)]; }
+  std::size_t Of(GroupBy g, const Job& job) {
+    if (g != GroupBy::kType) return Index(g).Of(GroupKey(g, job));
+    std::size_t& n = by_type_[static_cast<std::size_t>(job.type)];
+    if (n == kNoGroup) n = Index(g).Of(GroupKey(g, job));
+    return n;
+  }
+
+ private:
+  std::array<GroupIndex, 4> indexes_;
+  std::array<std::size_t, kJobTypeCount> by_type_;
+};
 
 // The window of `budget` containing `now`; in UTC when its zone fails to
 // load (config validation makes that unlikely), so the budget still holds.
@@ -62,14 +78,14 @@ BudgetTally StartTally(const BudgetConfig& budget, const Ledger& ledger, TimePoi
 // however many budgets need it.
 class JobFacts {
  public:
-  JobFacts(const Job& job, const RateEstimator& rates, TimePoint now, GroupIndexes& indexes)
-      : job_(job), rates_(rates), now_(now), indexes_(indexes) {
+  JobFacts(const Job& job, const RateEstimator& rates, TimePoint now, GroupNumbers& groups)
+      : job_(job), rates_(rates), now_(now), groups_(groups) {
     numbers_.fill(kNoGroup);
   }
   const Job& job() const { return job_; }
   std::size_t Group(GroupBy g) {
     std::size_t& n = numbers_[KindOf(g)];
-    if (n == kNoGroup) n = indexes_[KindOf(g)].Of(GroupKey(g, job_));
+    if (n == kNoGroup) n = groups_.Of(g, job_);
     return n;
   }
   const std::optional<double>& Estimate() {
@@ -82,7 +98,7 @@ class JobFacts {
   const Job& job_;
   const RateEstimator& rates_;
   TimePoint now_;
-  GroupIndexes& indexes_;
+  GroupNumbers& groups_;
   std::array<std::size_t, 4> numbers_;
   bool estimated_ = false;
   std::optional<double> estimate_;
@@ -101,9 +117,8 @@ void AddRunning(const BudgetConfig& budget, JobFacts& facts, BudgetTally& tally)
   }
 }
 
-BudgetGroupStatus StatusOf(std::size_t index, const BudgetConfig& budget,
-                           const BudgetTally& tally, const std::string& group,
-                           const GroupTally& g) {
+BudgetGroupStatus StatusOf(std::size_t index, const BudgetConfig& budget, const BudgetTally& tally,
+                           const std::string& group, const GroupTally& g) {
   BudgetGroupStatus s;
   s.budget_index = index;
   s.group = group;
@@ -128,8 +143,9 @@ void AppendStatuses(std::size_t i, const BudgetConfig& budget, const BudgetTally
       out.push_back(StatusOf(i, budget, tally, index.Key(n), tally.groups[n]));
     }
   }
-  std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
-            [](const BudgetGroupStatus& a, const BudgetGroupStatus& b) { return a.group < b.group; });
+  std::sort(
+      out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
+      [](const BudgetGroupStatus& a, const BudgetGroupStatus& b) { return a.group < b.group; });
 }
 
 }  // namespace
@@ -138,29 +154,32 @@ std::vector<BudgetGroupStatus> EvaluateBudgets(const Config& config, const Ledge
                                                const RateEstimator& rates,
                                                const std::vector<Job>& jobs, TimePoint now) {
   const std::vector<BudgetConfig>& budgets = config.budgets;
-  GroupIndexes indexes;
+  GroupNumbers groups;
   std::vector<BudgetTally> tallies;
   tallies.reserve(budgets.size());
   for (const BudgetConfig& b : budgets) {
-    tallies.push_back(StartTally(b, ledger, now, indexes[KindOf(b.group_by)]));
+    tallies.push_back(StartTally(b, ledger, now, groups.Index(b.group_by)));
   }
   for (const Job& job : jobs) {
     if (!IsRunning(job.state)) continue;
-    JobFacts facts(job, rates, now, indexes);
+    JobFacts facts(job, rates, now, groups);
     for (std::size_t i = 0; i < budgets.size(); ++i) AddRunning(budgets[i], facts, tallies[i]);
   }
   std::vector<BudgetGroupStatus> out;
   for (std::size_t i = 0; i < budgets.size(); ++i) {
-    AppendStatuses(i, budgets[i], tallies[i], indexes[KindOf(budgets[i].group_by)], out);
+    AppendStatuses(i, budgets[i], tallies[i], groups.Index(budgets[i].group_by), out);
   }
   return out;
 }
 
 bool BudgetCancels(const BudgetConfig& budget, JobState state) {
   switch (budget.action) {
-    case BudgetAction::kCancelQueued: return state == JobState::kQueued;
-    case BudgetAction::kCancelAll: return IsRunning(state);
-    case BudgetAction::kReport: break;
+    case BudgetAction::kCancelQueued:
+      return state == JobState::kQueued;
+    case BudgetAction::kCancelAll:
+      return IsRunning(state);
+    case BudgetAction::kReport:
+      break;
   }
   return false;
 }

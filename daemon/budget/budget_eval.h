@@ -33,15 +33,15 @@ namespace rcw {
 
 // One group of one budget in its current window.
 struct BudgetGroupStatus {
-  std::size_t budget_index = 0;  // into Config::budgets
-  std::string group;             // GroupKey(); "all" for group_by: all
-  WindowSpan window;             // the window containing `now`
-  double spent_ended = 0;        // PUs of ended jobs (ledger)
-  double spent_running = 0;      // estimated PUs of running jobs; 0 unless count_running
-  double limit = 0;              // BudgetConfig::limit
+  std::size_t budget_index = 0;      // into Config::budgets
+  std::string group;                 // GroupKey(); "all" for group_by: all
+  WindowSpan window;                 // the window containing `now`
+  double spent_ended = 0;            // PUs of ended jobs (ledger)
+  double spent_running = 0;          // estimated PUs of running jobs; 0 unless count_running
+  double limit = 0;                  // BudgetConfig::limit
   std::size_t running_jobs = 0;      // matching Queued/Active jobs of the listing
   std::size_t unestimated_jobs = 0;  // of those, counted 0 for lack of a rate (count_running)
-  bool utc_fallback = false;     // the budget's zone failed to load: window computed in UTC
+  bool utc_fallback = false;         // the budget's zone failed to load: window computed in UTC
   bool warn = false;
   bool exceeded = false;
 

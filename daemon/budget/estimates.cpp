@@ -43,8 +43,8 @@ bool RateEstimator::Learn(const Job& job) {
   // One absurd figure (a unit slip, a rounding of a short run) must not
   // inflate estimates enough to cancel innocent jobs; a run of them is a
   // real change.
-  if (l.samples >= kMinSamples && l.pu_per_hour > 0 &&
-      *sample > kOutlierFactor * l.pu_per_hour && ++l.outliers_in_row < kOutliersToAccept) {
+  if (l.samples >= kMinSamples && l.pu_per_hour > 0 && *sample > kOutlierFactor * l.pu_per_hour &&
+      ++l.outliers_in_row < kOutliersToAccept) {
     return false;
   }
   l.outliers_in_row = 0;
@@ -61,8 +61,7 @@ std::optional<double> RateEstimator::RatePerHour(JobType type) const {
   return l.pu_per_hour;
 }
 
-std::optional<double> RateEstimator::EstimateProcessingUnits(const Job& job,
-                                                            TimePoint now) const {
+std::optional<double> RateEstimator::EstimateProcessingUnits(const Job& job, TimePoint now) const {
   if (job.processing_units) return job.processing_units;
   if (job.state == JobState::kQueued) return 0.0;
   std::optional<double> rate = RatePerHour(job.type);

@@ -15,10 +15,14 @@ bool AnyOf(const List& list, const Value& value) {
 std::string_view KeyOf(GroupBy group_by, const std::string& itwin, const std::string& user,
                        JobType type) {
   switch (group_by) {
-    case GroupBy::kItwin: return itwin;
-    case GroupBy::kUser: return user;
-    case GroupBy::kType: return ToString(type);
-    case GroupBy::kAll: break;
+    case GroupBy::kItwin:
+      return itwin;
+    case GroupBy::kUser:
+      return user;
+    case GroupBy::kType:
+      return ToString(type);
+    case GroupBy::kAll:
+      break;
   }
   return kAllGroup;
 }

@@ -117,9 +117,7 @@ WindowSpan ContainingIn(BudgetWindow window, const date::time_zone* zone, TimePo
 
 }  // namespace
 
-bool IsKnownTimeZone(const std::string& name) {
-  return name == "UTC" || LoadZone(name) != nullptr;
-}
+bool IsKnownTimeZone(const std::string& name) { return name == "UTC" || LoadZone(name) != nullptr; }
 
 Result<WindowCalculator> WindowCalculator::Create(BudgetWindow window,
                                                   const std::string& time_zone) {

@@ -1,7 +1,6 @@
 #include "budget/budget_eval.h"
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <ctime>
 #include <string>
@@ -47,22 +46,6 @@ struct Fixture {
   }
 };
 
-TEST_CASE("GroupKey for jobs and ledger entries", "[budget][eval]") {
-  Job job = test::MakeJob({.id = "j", .type = kPc, .itwin = "I", .user = "U"});
-  CHECK(GroupKey(GroupBy::kItwin, job) == "I");
-  CHECK(GroupKey(GroupBy::kUser, job) == "U");
-  CHECK(GroupKey(GroupBy::kType, job) == "PointCloudConversion");
-  CHECK(GroupKey(GroupBy::kAll, job) == "all");
-  job.type = JobType::kUnknown;
-  job.raw_type = "HologramBaking";
-  CHECK(GroupKey(GroupBy::kType, job) == "Unknown");  // as a ledger entry keeps it
-  LedgerEntry e{.job_id = "j", .itwin_id = "I", .user_id = "U", .type = kMesh};
-  CHECK(GroupKey(GroupBy::kItwin, e) == "I");
-  CHECK(GroupKey(GroupBy::kUser, e) == "U");
-  CHECK(GroupKey(GroupBy::kType, e) == "MeshSampling");
-  CHECK(GroupKey(GroupBy::kAll, e) == "all");
-}
-
 TEST_CASE("BudgetCancels by action and state", "[budget][eval]") {
   BudgetConfig b;
   b.action = BudgetAction::kCancelQueued;
@@ -76,9 +59,9 @@ TEST_CASE("BudgetCancels by action and state", "[budget][eval]") {
   CHECK_FALSE(BudgetCancels(b, JobState::kActive));
   for (BudgetAction a : {BudgetAction::kCancelQueued, BudgetAction::kCancelAll}) {
     b.action = a;
-    for (JobState s : {JobState::kTerminatingOnCancel, JobState::kTerminatingOnFailure,
-                       JobState::kCancelled, JobState::kFailed, JobState::kSuccess,
-                       JobState::kUnknown}) {
+    for (JobState s :
+         {JobState::kTerminatingOnCancel, JobState::kTerminatingOnFailure, JobState::kCancelled,
+          JobState::kFailed, JobState::kSuccess, JobState::kUnknown}) {
       CHECK_FALSE(BudgetCancels(b, s));
     }
   }

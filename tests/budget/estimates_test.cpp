@@ -1,7 +1,6 @@
 #include "budget/estimates.h"
 
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "budget_test_util.h"
@@ -38,10 +37,10 @@ TEST_CASE("no rate without fixed rates or samples", "[budget][estimates]") {
 TEST_CASE("learned rate: plain mean of the first samples, used from the third",
           "[budget][estimates]") {
   RateEstimator rates(LearningConfig());
-  CHECK(rates.Learn(Sample(10, 1)));   // 10 PU/h
-  CHECK(rates.Learn(Sample(40, 2)));   // 20 PU/h
+  CHECK(rates.Learn(Sample(10, 1)));      // 10 PU/h
+  CHECK(rates.Learn(Sample(40, 2)));      // 20 PU/h
   CHECK_FALSE(rates.RatePerHour(kMesh));  // 2 samples < kMinSamples
-  CHECK(rates.Learn(Sample(15, 0.5)));  // 30 PU/h
+  CHECK(rates.Learn(Sample(15, 0.5)));    // 30 PU/h
   REQUIRE(rates.RatePerHour(kMesh));
   CHECK(*rates.RatePerHour(kMesh) == Approx(20));
   CHECK_FALSE(rates.RatePerHour(kPc));

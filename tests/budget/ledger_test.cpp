@@ -1,7 +1,6 @@
 #include "budget/ledger.h"
 
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <limits>
 
@@ -68,7 +67,8 @@ TEST_CASE("jobs that have not ended are not recorded", "[budget][ledger]") {
 
 TEST_CASE("failed and cancelled jobs count too", "[budget][ledger]") {
   Ledger ledger;
-  CHECK(ledger.Record(EndedJob({.id = "f", .state = JobState::kFailed}, "2026-11-29T10:00:00Z", 5)));
+  CHECK(
+      ledger.Record(EndedJob({.id = "f", .state = JobState::kFailed}, "2026-11-29T10:00:00Z", 5)));
   CHECK(ledger.Record(
       EndedJob({.id = "c", .state = JobState::kCancelled}, "2026-11-29T10:00:00Z", 7)));
   CHECK(ledger.Record(EndedJob({.id = "z"}, "2026-11-29T10:00:00Z", 0)));
@@ -98,7 +98,8 @@ TEST_CASE("restore replaces the contents, dropping duplicates and bad PUs", "[bu
       {.job_id = "a", .ended = At("2026-11-29T01:00:00Z"), .processing_units = 10},
       {.job_id = "b", .ended = At("2026-11-29T02:00:00Z"), .processing_units = 20},
       {.job_id = "a", .ended = At("2026-11-29T03:00:00Z"), .processing_units = 99},
-      {.job_id = "c", .ended = At("2026-11-29T04:00:00Z"),
+      {.job_id = "c",
+       .ended = At("2026-11-29T04:00:00Z"),
        .processing_units = std::numeric_limits<double>::infinity()},
   };
   ledger.Restore(saved);
@@ -128,7 +129,10 @@ Ledger SampleLedger() {
       "2026-11-29T01:00:00Z", 10);
   add({.id = "2", .type = JobType::kMeshSampling, .itwin = "B", .user = "u1"},
       "2026-11-29T02:00:00Z", 20);
-  add({.id = "3", .type = JobType::kPointCloudConversion, .itwin = "A", .user = "u2",
+  add({.id = "3",
+       .type = JobType::kPointCloudConversion,
+       .itwin = "A",
+       .user = "u2",
        .name = "nightly-b"},
       "2026-11-29T03:00:00Z", 40);
   add({.id = "4", .type = JobType::kPointCloudConversion, .itwin = "B", .user = "u2"},

@@ -1,7 +1,6 @@
 #include "budget/window.h"
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <string>
 #include <vector>
@@ -176,21 +175,20 @@ TEST_CASE("weekly window crossing a month end", "[budget][window]") {
 TEST_CASE("weekly windows across the year end use ISO week years", "[budget][window]") {
   // 2026 starts on a Thursday, so it has 53 ISO weeks; W53 runs Mon 2026-12-28
   // to Sun 2027-01-03 and 2027-W01 starts Mon 2027-01-04.
-  CheckSpan(Weekly("UTC", "2026-12-31T12:00:00Z"), "2026-12-28T00:00:00Z",
-            "2027-01-04T00:00:00Z", "2026-W53");
+  CheckSpan(Weekly("UTC", "2026-12-31T12:00:00Z"), "2026-12-28T00:00:00Z", "2027-01-04T00:00:00Z",
+            "2026-W53");
   CHECK(Weekly("UTC", "2027-01-03T23:59:59.999Z").label == "2026-W53");
-  CheckSpan(Weekly("UTC", "2027-01-04T00:00:00Z"), "2027-01-04T00:00:00Z",
-            "2027-01-11T00:00:00Z", "2027-W01");
+  CheckSpan(Weekly("UTC", "2027-01-04T00:00:00Z"), "2027-01-04T00:00:00Z", "2027-01-11T00:00:00Z",
+            "2027-W01");
   // Monday 2025-12-29 already starts 2026-W01.
-  CheckSpan(Weekly("UTC", "2025-12-31T12:00:00Z"), "2025-12-29T00:00:00Z",
-            "2026-01-05T00:00:00Z", "2026-W01");
+  CheckSpan(Weekly("UTC", "2025-12-31T12:00:00Z"), "2025-12-29T00:00:00Z", "2026-01-05T00:00:00Z",
+            "2026-W01");
   CHECK(Weekly("UTC", "2025-12-28T23:59:59Z").label == "2025-W52");
   CHECK(Weekly("UTC", "2021-01-03T12:00:00Z").label == "2020-W53");
   CHECK(Weekly("UTC", "2026-03-04T12:00:00Z").label == "2026-W10");
 }
 
-TEST_CASE("weekly window across a DST change is 7 days minus or plus an hour",
-          "[budget][window]") {
+TEST_CASE("weekly window across a DST change is 7 days minus or plus an hour", "[budget][window]") {
   WindowSpan spring = Weekly("Europe/Berlin", "2026-03-26T12:00:00Z");
   CheckSpan(spring, "2026-03-22T23:00:00Z", "2026-03-29T22:00:00Z", "2026-W13");
   CHECK(spring.end - spring.start == hours(7 * 24 - 1));
@@ -200,18 +198,18 @@ TEST_CASE("weekly window across a DST change is 7 days minus or plus an hour",
 }
 
 TEST_CASE("monthly windows: 31, 28 and 29 days", "[budget][window]") {
-  CheckSpan(Monthly("UTC", "2026-01-31T12:00:00Z"), "2026-01-01T00:00:00Z",
-            "2026-02-01T00:00:00Z", "2026-01");
+  CheckSpan(Monthly("UTC", "2026-01-31T12:00:00Z"), "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z",
+            "2026-01");
   WindowSpan feb26 = Monthly("UTC", "2026-02-01T00:00:00Z");
   CheckSpan(feb26, "2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z", "2026-02");
   CHECK(feb26.end - feb26.start == hours(28 * 24));
   WindowSpan feb28 = Monthly("UTC", "2028-02-29T12:00:00Z");
   CheckSpan(feb28, "2028-02-01T00:00:00Z", "2028-03-01T00:00:00Z", "2028-02");
   CHECK(feb28.end - feb28.start == hours(29 * 24));
-  CheckSpan(Monthly("UTC", "2026-04-30T23:59:59Z"), "2026-04-01T00:00:00Z",
-            "2026-05-01T00:00:00Z", "2026-04");
-  CheckSpan(Monthly("UTC", "2026-12-31T23:59:59Z"), "2026-12-01T00:00:00Z",
-            "2027-01-01T00:00:00Z", "2026-12");
+  CheckSpan(Monthly("UTC", "2026-04-30T23:59:59Z"), "2026-04-01T00:00:00Z", "2026-05-01T00:00:00Z",
+            "2026-04");
+  CheckSpan(Monthly("UTC", "2026-12-31T23:59:59Z"), "2026-12-01T00:00:00Z", "2027-01-01T00:00:00Z",
+            "2026-12");
 }
 
 TEST_CASE("month end at 23:59:59.999 local vs 00:00 next month", "[budget][window]") {
@@ -230,9 +228,9 @@ TEST_CASE("month end at 23:59:59.999 local vs 00:00 next month", "[budget][windo
 // DST, negative DST).
 TEST_CASE("windows tile the time line in zones with odd transitions", "[budget][window]") {
   const std::vector<std::string> zones = {
-      "Europe/Berlin",  "America/Santiago", "America/Havana",      "Pacific/Apia",
-      "America/Sao_Paulo", "Asia/Beirut",   "Australia/Lord_Howe", "Antarctica/Troll",
-      "Europe/Dublin",  "Africa/Casablanca", "Pacific/Kiritimati", "Asia/Kathmandu"};
+      "Europe/Berlin",     "America/Santiago",  "America/Havana",      "Pacific/Apia",
+      "America/Sao_Paulo", "Asia/Beirut",       "Australia/Lord_Howe", "Antarctica/Troll",
+      "Europe/Dublin",     "Africa/Casablanca", "Pacific/Kiritimati",  "Asia/Kathmandu"};
   const TimePoint from = At("2008-01-01T00:00:00Z");
   const TimePoint to = At("2030-01-01T00:00:00Z");
   for (const std::string& zone : zones) {
