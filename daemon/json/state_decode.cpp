@@ -75,6 +75,8 @@ struct StateReader {
   bool Ledger(object o, LedgerEntry& e, const std::string& w) {
     std::string type;
     if (!Str(o, "type", type, w)) return false;
+    std::string_view name;  // optional: absent in state files of 0.1.0 betas
+    if (!o["name"].get_string().get(name)) e.name.assign(name);
     e.type = ParseJobType(type);
     return Str(o, "job_id", e.job_id, w) && Time(o, "ended", e.ended, w) &&
            Num(o, "pu", e.processing_units, w) && Str(o, "itwin_id", e.itwin_id, w) &&

@@ -47,6 +47,7 @@ void WriteLedger(JsonWriter& w, const std::vector<LedgerEntry>& ledger) {
         .Key("job_id").String(e.job_id).Key("ended").String(FormatTimestampMs(e.ended))
         .Key("pu").Number(e.processing_units).Key("itwin_id").String(e.itwin_id)
         .Key("user_id").String(e.user_id).Key("type").String(ToString(e.type))
+        .Key("name").String(e.name)
         .EndObject();
   }
   w.EndArray();

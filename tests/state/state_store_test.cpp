@@ -38,7 +38,7 @@ PersistentState Sample() {
   s.pending.push_back(p);
   s.cancel_times.push_back(At("2026-11-29T09:30:00Z"));
   s.ledger.push_back({"job-c", At("2026-11-29T08:00:00Z"), 12.5, "itwin-1", "user-1",
-                      JobType::kMeshSampling});
+                      JobType::kMeshSampling, "nightly-mesh"});
   s.rates.push_back({JobType::kPointCloudConversion, 11.25, 4});
   return s;
 }
@@ -58,6 +58,7 @@ TEST_CASE("state round-trips through state.json") {
   CHECK(loaded->pending.at(0).accepted);
   CHECK(loaded->first_seen_active.at("job-a") == At("2026-11-29T10:00:00.250Z"));
   CHECK(loaded->ledger.at(0).type == JobType::kMeshSampling);
+  CHECK(loaded->ledger.at(0).name == "nightly-mesh");
   CHECK(loaded->rates.at(0).pu_per_hour == 11.25);
   CHECK(loaded->followed.count("job-old") == 1);
 }
