@@ -1,6 +1,9 @@
 #include "policy/engine.h"
 
 #include <algorithm>
+#include <map>
+#include <string_view>
+#include <utility>
 
 #include "config/match.h"
 
@@ -112,25 +115,33 @@ std::optional<Finding> CheckPolicy(const Job& job, const JobClock& clock, const 
   return chosen;
 }
 
+// One pass over the jobs: each job is looked up in the exceeded groups of
+// every budget it matches (O(jobs x budgets), not O(jobs x groups)).
 void AddBudgetFindings(const EvalInputs& in, std::vector<Finding>& out) {
   const Config& config = *in.config;
   const std::vector<Job>& jobs = *in.jobs;
+  std::map<std::pair<std::size_t, std::string_view>, const BudgetGroupStatus*> exceeded;
   for (const BudgetGroupStatus& status : *in.budgets) {
-    if (!status.exceeded) continue;
-    const BudgetConfig& b = config.budgets[status.budget_index];
-    for (std::uint32_t i = 0; i < jobs.size(); ++i) {
-      const Job& job = jobs[i];
-      if (!IsRunning(job.state) || !Matches(b.match, job)) continue;
-      if (GroupKey(b.group_by, job) != status.group) continue;
+    if (status.exceeded) exceeded.emplace(std::make_pair(status.budget_index, std::string_view(status.group)), &status);
+  }
+  if (exceeded.empty()) return;
+  for (std::uint32_t i = 0; i < jobs.size(); ++i) {
+    const Job& job = jobs[i];
+    if (!IsRunning(job.state)) continue;
+    for (std::size_t b = 0; b < config.budgets.size(); ++b) {
+      const BudgetConfig& budget = config.budgets[b];
+      auto it = exceeded.find({b, GroupKey(budget.group_by, job)});
+      if (it == exceeded.end() || !Matches(budget.match, job)) continue;
+      const BudgetGroupStatus& status = *it->second;
       Finding f;
       f.job_index = i;
-      f.budget_index = static_cast<std::uint32_t>(status.budget_index);
+      f.budget_index = static_cast<std::uint32_t>(b);
       f.limit = LimitKind::kBudget;
       f.severity = Severity::kViolation;
       f.observed = status.Spent();
       f.threshold = status.limit;
       f.estimated = status.spent_running > 0;
-      f.cancel = BudgetCancels(b, job.state);
+      f.cancel = BudgetCancels(budget, job.state);
       out.push_back(f);
     }
   }
