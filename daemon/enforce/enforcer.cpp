@@ -82,9 +82,11 @@ Status Enforcer::Decide(const CycleView& view, TimePoint now) {
   fresh_.valid = true;
 
   if (Status s = RecordFindings(view, now); !s.ok()) return s;
-  std::vector<AuditEvent> lines;
-  Confirm(view, now, lines);
-  if (Status s = audit_.Append(lines); !s.ok()) return s;
+  if (view.is_poll) {
+    std::vector<AuditEvent> lines;
+    Confirm(view, now, lines);
+    if (Status s = audit_.Append(lines); !s.ok()) return s;
+  }
   return QueueNew(view, now);
 }
 

@@ -48,6 +48,9 @@ struct CycleView {
   bool complete = false;       // every page listed and decoded
   std::size_t running = 0;     // Queued + Active jobs watched
   TimePoint polled_at{};       // "now" of the poll the data came from
+  // False for a deadline re-check between polls (the last poll's jobs with
+  // the crossing ones re-read): accepted cancellations are not followed then.
+  bool is_poll = true;
 };
 
 class Enforcer {

@@ -101,6 +101,10 @@ int Service::Start() {
   }
   metrics_ = std::move(*metrics);
   metrics_->ConfigReloaded(true, clock_.Now());
+  if (metrics_->port() > 0) {
+    std::string host = config_->metrics_listen.substr(0, config_->metrics_listen.rfind(':'));
+    LogInfo("metrics on http://" + host + ":" + std::to_string(metrics_->port()) + "/metrics");
+  }
   bridge_ = std::make_unique<MetricsBridge>(metrics_.get(), clock_);
   api_ = std::make_unique<ApiStack>(*config_, local_clock_, bridge_.get());
   watchdog_ = std::make_unique<Watchdog>(api_->client(), *audit_, store_, clock_, metrics_.get(),
@@ -158,11 +162,14 @@ void Service::Loop() {
       ready = true;
       if (!s.error.empty()) LogWarn(s.ToString(watchdog_->pending()));
       if (options_.once) return DrainOnce(started);
+    } else if (auto deadline = watchdog_->NextDeadline(); deadline && *deadline <= clock_.Now()) {
+      watchdog_->CheckDeadline();
     } else if (auto due = watchdog_->NextDue(); due && *due <= clock_.Now()) {
       (void)watchdog_->RunDue();
     }
     TimePoint wake = next_poll;
     if (auto due = watchdog_->NextDue()) wake = std::min(wake, std::max(*due, clock_.Now()));
+    if (auto deadline = watchdog_->NextDeadline()) wake = std::min(wake, *deadline);
     if (notifier_->WatchdogInterval()) wake = std::min(wake, clock_.Now() + *notifier_->WatchdogInterval() / 2);
     int sig = WaitForSignal(clock_, wake);
     if (sig == SIGHUP) Reload();

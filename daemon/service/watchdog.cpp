@@ -2,7 +2,10 @@
 
 #include <random>
 
+#include <set>
+
 #include "base/log.h"
+#include "policy/engine.h"
 #include "service/poller.h"
 
 namespace rcw {
@@ -89,6 +92,11 @@ CycleSummary Watchdog::CycleOrThrow() {
   }
   CycleView view{&listing.jobs, &a.eval.findings, listing.complete, a.running, now};
   Status decided = enforcer_.Decide(view, now);
+  last_jobs_ = std::move(listing.jobs);
+  last_budgets_ = std::move(a.budgets);
+  last_complete_ = listing.complete;
+  last_polled_at_ = now;
+  next_deadline_ = a.eval.next_deadline;
   if (!decided.ok()) {
     LogError("audit log failed, nothing cancelled: " + decided.ToString());
     s.error = decided.ToString();
@@ -96,6 +104,52 @@ CycleSummary Watchdog::CycleOrThrow() {
   }
   if (Status st = RunDue(); !st.ok()) s.error = st.ToString();
   return s;
+}
+
+Evaluation Watchdog::EvaluateLast(TimePoint now) const {
+  EvalInputs in;
+  in.config = config_.get();
+  in.jobs = &last_jobs_;
+  in.first_seen_active = [this](std::string_view id) -> std::optional<TimePoint> {
+    auto it = state_.first_seen_active.find(std::string(id));
+    if (it == state_.first_seen_active.end()) return std::nullopt;
+    return it->second;
+  };
+  in.rates = &books_.rates;
+  in.budgets = &last_budgets_;
+  in.now = now;
+  return Evaluate(in);
+}
+
+void Watchdog::CheckDeadline() {
+  next_deadline_.reset();
+  TimePoint now = clock_.Now();
+  if (now - last_polled_at_ > config_->watch.poll_interval) return;  // a poll is due anyway
+  std::set<std::uint32_t> crossing;
+  for (const Finding& f : EvaluateLast(now).findings) {
+    if (f.cancel && f.policy_index && f.limit != LimitKind::kMaxProcessingUnits) {
+      crossing.insert(f.job_index);
+    }
+  }
+  for (std::uint32_t i : crossing) {
+    ApiResult<Job> fresh = api_.GetJob(last_jobs_[i].id);
+    if (fresh.ok()) {
+      last_jobs_[i] = std::move(fresh).value();
+    } else if (fresh.error().outcome == ApiOutcome::kNotFound) {
+      last_jobs_[i].state = JobState::kUnknown;  // gone: never judged again
+    }
+  }
+  Evaluation ev = EvaluateLast(now);
+  next_deadline_ = ev.next_deadline;
+  if (crossing.empty()) return;
+  std::size_t running = 0;
+  for (const Job& j : last_jobs_) running += IsRunning(j.state);
+  CycleView view{&last_jobs_, &ev.findings, last_complete_, running, last_polled_at_, false};
+  if (Status st = enforcer_.Decide(view, now); !st.ok()) {
+    LogError("audit log failed, nothing cancelled: " + st.ToString());
+    return;
+  }
+  (void)RunDue();
 }
 
 void Watchdog::Export(const std::vector<Job>& jobs, const Assessment& a) {

@@ -40,6 +40,13 @@ class Watchdog {
   Status RunDue();
   // The next moment RunDue has work, if any.
   std::optional<TimePoint> NextDue() const { return enforcer_.NextDue(); }
+  // When a watched job crosses a time limit before the next poll: the loop
+  // wakes then and calls CheckDeadline().
+  std::optional<TimePoint> NextDeadline() const { return next_deadline_; }
+  // Re-reads (GET) the jobs of the last poll that have crossed a time limit
+  // since, and cancels those that still violate, without waiting for the
+  // next poll. Costs one GET per crossing job.
+  void CheckDeadline();
   std::size_t pending() const { return enforcer_.pending(); }
 
   // Swaps the configuration (SIGHUP). REQUIRES: config validated.
@@ -52,6 +59,7 @@ class Watchdog {
 
  private:
   CycleSummary CycleOrThrow();
+  Evaluation EvaluateLast(TimePoint now) const;
   void Export(const std::vector<Job>& jobs, const Assessment& a);
   // budget_warning / budget_exceeded, once per budget, group and window.
   Status RecordBudgets(const Assessment& a, TimePoint now);
@@ -66,6 +74,12 @@ class Watchdog {
   bool force_dry_run_;
   Books books_;
   Enforcer enforcer_;
+  // The last poll, kept for deadline re-checks between polls.
+  std::vector<Job> last_jobs_;
+  std::vector<BudgetGroupStatus> last_budgets_;
+  bool last_complete_ = false;
+  TimePoint last_polled_at_{};
+  std::optional<TimePoint> next_deadline_;
 };
 
 }  // namespace rcw
