@@ -6,6 +6,7 @@ passes RCW_BINARY (the rc-watchdog executable) and RCW_SOURCE_DIR.
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -112,10 +113,42 @@ class Workspace:
             doc["policies"] = policies
         if budgets:
             doc["budgets"] = budgets
+        self.doc = doc
         self.config = os.path.join(self.dir.name, "config.yaml")
-        with open(self.config, "w") as f:
+        self.write_config(extra=extra)
+
+    def write_config(self, doc=None, extra=""):
+        """(Re)writes the config file from `doc` (default: self.doc, which it
+        replaces). `extra` is appended verbatim (e.g. to break the file)."""
+        if doc is not None:
+            self.doc = doc
+        tmp = self.config + ".tmp"
+        with open(tmp, "w") as f:
             # JSON is YAML: no YAML library needed here.
-            f.write(json.dumps(doc, indent=2) + "\n" + extra)
+            f.write(json.dumps(self.doc, indent=2) + "\n" + extra)
+        os.replace(tmp, self.config)  # atomic: a SIGHUP never sees half a file
+
+    @property
+    def log_path(self):
+        return os.path.join(self.dir.name, "daemon.log")
+
+    def spawn(self, *extra, env=None):
+        """Like start(), but stdout and stderr go to log_path (appended), so a
+        long-running daemon can never block on a full pipe."""
+        with open(self.log_path, "a") as log:
+            return subprocess.Popen([BINARY, "run", "-c", self.config, *extra], env=env,
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+
+    def log(self):
+        if not os.path.exists(self.log_path):
+            return ""
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def saved_state(self):
+        """The daemon's state.json, decoded."""
+        with open(os.path.join(self.state, "state.json")) as f:
+            return json.load(f)
 
     def audit(self):
         path = os.path.join(self.state, "audit.jsonl")
@@ -151,6 +184,42 @@ def job(itwin=ITWIN_A, type="PointCloudConversion", name="job", **kw):
     return spec
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scrape(port, timeout=5):
+    """The text of http://127.0.0.1:PORT/metrics, or None when it does not answer."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=timeout) as r:
+            return r.read().decode()
+    except OSError:
+        return None
+
+
+def metric(text, name, labels=None):
+    """The value of sample `name` (with exactly these labels, if given) in
+    Prometheus text `text`, or None."""
+    for line in (text or "").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        head, _, value = line.rpartition(" ")
+        lname, _, rest = head.partition("{")
+        if lname != name:
+            continue
+        got = {}
+        for part in rest.rstrip("}").split(","):
+            if "=" in part:
+                k, _, v = part.partition("=")
+                got[k.strip()] = v.strip().strip('"')
+        if labels is None or got == labels:
+            return float(value)
+    return None
+
+
 def wait_for(predicate, timeout=20, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -159,6 +228,40 @@ def wait_for(predicate, timeout=20, interval=0.05, what="condition"):
             return value
         time.sleep(interval)
     raise AssertionError("timed out waiting for " + what)
+
+
+def listening_ports(pid):
+    """The TCP ports process `pid` listens on (Linux /proc), sorted.
+
+    Finds the port a daemon picked for `metrics.listen: 127.0.0.1:0` (or a
+    Prometheus for `--web.listen-address=127.0.0.1:0`) without any race: the
+    process's socket inodes, matched against the LISTEN entries of its network
+    namespace. Empty while the process has not bound yet.
+    """
+    inodes = set()
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue  # closed meanwhile
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:["):-1])
+    except OSError:
+        return []
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, table)) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local_address rem_address st ... inode: st 0A is LISTEN.
+            if len(fields) > 9 and fields[3] == "0A" and fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return sorted(ports)
 
 
 def main():
