@@ -1,7 +1,9 @@
 """Enforcement against the simulator with the real binary (issue: core)."""
 import unittest
 
-from rcw_e2e import ITWIN_A, ITWIN_B, Sim, Workspace, job, main
+import signal
+
+from rcw_e2e import ITWIN_A, ITWIN_B, Sim, Workspace, job, main, wait_for
 
 H = 3600
 POLICIES = [
@@ -119,6 +121,28 @@ class Enforcement(unittest.TestCase):
         blocked = ws.events("cancel_blocked")
         self.assertEqual(len(blocked), 3)
         self.assertTrue(all(e["outcome"] == "circuit_breaker" for e in blocked))
+
+    def test_a_limit_crossed_between_polls_is_enforced_at_the_deadline(self):
+        # 8 s short of 2 h at the first poll; the next poll is 10 minutes away.
+        ids = self.sim.add_jobs([job(name="almost", created_ago=2 * H - 8 + 60, queue_seconds=60,
+                                     run_seconds=10 * H)] +
+                                [job(name="ok%d" % i, created_ago=60) for i in range(3)])
+        ws = self.workspace(watch={"poll_interval": "10m"})
+        proc = ws.spawn()
+        try:
+            wait_for(self.sim.deletes, timeout=30, what="the DELETE at the deadline")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(15), 0)
+        requests = self.sim.requests()
+        self.assertEqual([r["job_id"] for r in requests if r["method"] == "DELETE"], [ids[0]])
+        self.assertEqual(len([r for r in requests if r["op"] == "list_jobs"]), 1)
+        gets = [r for r in requests if r["op"] == "get_job"]
+        self.assertEqual([r["job_id"] for r in gets], [ids[0]])  # re-read before the DELETE
+        self.assertLess(requests.index(gets[0]),
+                        requests.index([r for r in requests if r["method"] == "DELETE"][0]))
+        violation = ws.events("violation")[0]
+        self.assertGreater(violation["observed"], 7200)
 
 
 if __name__ == "__main__":
