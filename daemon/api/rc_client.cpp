@@ -240,4 +240,8 @@ ApiResult<Job> RealityConversionClient::CancelJob(std::string_view id) {
   return JobRequest(ApiOperation::kCancelJob, "DELETE", id, Priority::kHigh);
 }
 
+std::optional<TimePoint> RealityConversionClient::CancelBlockedUntil() const {
+  return gate_.BlockedUntil(clock_.Now(), Priority::kHigh);
+}
+
 }  // namespace rcw

@@ -70,6 +70,10 @@ class RealityConversionClient {
   ApiResult<Job> CancelJob(std::string_view id);
 
   const std::string& base_url() const { return base_url_; }
+  // When the client-side gate would hold a cancellation back now: the moment
+  // it may go, else nullopt. Lets callers wait without sending (or auditing)
+  // a request that would not be sent.
+  std::optional<TimePoint> CancelBlockedUntil() const;
 
  private:
   // Gate, token, send; one retry with a new token after a 401. Returns the

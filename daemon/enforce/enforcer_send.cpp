@@ -95,6 +95,10 @@ Status Enforcer::RunDue(TimePoint now) {
 }
 
 Result<bool> Enforcer::SendOne(PendingCancel& p, TimePoint now) {
+  if (std::optional<TimePoint> blocked = api_.CancelBlockedUntil()) {
+    p.next_attempt = std::max(*blocked, now);  // our own rate gate: wait, send nothing
+    return true;
+  }
   AuditEvent requested = Line(p, "cancel_requested", now);
   requested.attempt = p.attempts + 1;
   if (Status s = audit_.Append(requested); !s.ok()) return s;

@@ -225,6 +225,7 @@ TEST_CASE("429: nothing is sent before retry-after expires") {
   w.clock.Advance(19s);
   REQUIRE(w.enforcer.RunDue(w.clock.Now()).ok());
   CHECK(w.Deletes() == 1);
+  CHECK(w.audit.Of("cancel_requested").size() == 1);
   w.clock.Advance(2s);
   REQUIRE(w.enforcer.RunDue(w.clock.Now()).ok());
   CHECK(w.Deletes() == 2);
@@ -356,4 +357,22 @@ TEST_CASE("manual cancellations need no policy and no fresh poll") {
   CHECK(w.Deletes() == 1);
   CHECK(w.audit.Of("cancel_result").at(0).policy == "manual");
   CHECK(w.observer.outcomes == std::vector<std::string>{"cancelled"});
+}
+
+TEST_CASE("while our own rate gate is closed nothing is sent and nothing is audited") {
+  World w;
+  w.AddJob("job-1");
+  w.Violates(0);
+  w.gate.BlockUntil(w.clock.Now() + 10s);
+  w.http.Respond(200, JobBody("job-1", "TerminatingOnCancel"));
+  REQUIRE(w.Cycle().ok());
+  CHECK(w.http.requests().empty());
+  CHECK(w.audit.Of("cancel_requested").empty());
+  REQUIRE(w.enforcer.NextDue());
+  CHECK(*w.enforcer.NextDue() == w.clock.Now() + 10s);
+  w.clock.Advance(10s);
+  REQUIRE(w.enforcer.RunDue(w.clock.Now()).ok());
+  CHECK(w.Deletes() == 1);
+  CHECK(w.audit.Of("cancel_requested").size() == 1);
+  CHECK(w.audit.Of("cancel_requested")[0].attempt == 1);
 }
