@@ -1,4 +1,4 @@
-// The one translation unit that uses simdjson.
+// The one translation unit that uses simdjson: API bodies and state.json.
 //
 // Why the DOM API and not On-Demand: the DOM parser validates the whole body
 // (grammar, UTF-8, a single root, nesting depth) before we look at it, while
@@ -8,6 +8,7 @@
 // parser's buffers are reused across calls, so a steady poll loop allocates
 // only the Job strings.
 #include "json/decode.h"
+#include "json/state_decode.h"
 
 #include <simdjson.h>
 
@@ -510,6 +511,161 @@ Result<TokenResponse> DecodeTokenResponse(std::string_view body) {
   if (!s.ok()) return s;
   if (out.token_type.empty()) out.token_type = "Bearer";
   return out;
+}
+
+// ---- state.json (written by state/EncodeState) ----
+namespace {
+
+using StateArray = simdjson::dom::array;
+using StateElement = simdjson::dom::element;
+using StateObject = simdjson::dom::object;
+
+struct StateReader {
+  std::string error;
+
+  bool Fail(const std::string& where, const std::string& what) {
+    if (error.empty()) error = where + ": " + what;
+    return false;
+  }
+
+  bool Str(StateObject o, const char* key, std::string& out, const std::string& where) {
+    std::string_view v;
+    if (o[key].get_string().get(v)) return Fail(where + "." + key, "expected a string");
+    out.assign(v);
+    return true;
+  }
+
+  bool Time(StateObject o, const char* key, TimePoint& out, const std::string& where) {
+    std::string text;
+    if (!Str(o, key, text, where)) return false;
+    Result<TimePoint> t = ParseTimestamp(text);
+    if (!t.ok()) return Fail(where + "." + key, t.status().message());
+    out = *t;
+    return true;
+  }
+
+  bool Num(StateObject o, const char* key, double& out, const std::string& where) {
+    if (o[key].get_double().get(out)) return Fail(where + "." + key, "expected a number");
+    return true;
+  }
+
+  bool Int(StateObject o, const char* key, int& out, const std::string& where) {
+    int64_t v = 0;
+    if (o[key].get_int64().get(v)) return Fail(where + "." + key, "expected an integer");
+    out = static_cast<int>(v);
+    return true;
+  }
+
+  bool Set(StateObject root, const char* key, std::set<std::string>& out) {
+    StateArray a;
+    if (root[key].get_array().get(a)) return Fail(key, "expected an array");
+    for (StateElement e : a) {
+      std::string_view v;
+      if (e.get_string().get(v)) return Fail(key, "expected strings");
+      out.emplace(v);
+    }
+    return true;
+  }
+
+  bool Pending(StateObject o, PendingCancel& p, const std::string& w) {
+    bool accepted = false;
+    if (o["accepted"].get_bool().get(accepted)) return Fail(w + ".accepted", "expected a boolean");
+    p.accepted = accepted;
+    return Str(o, "job_id", p.job_id, w) && Str(o, "policy", p.policy, w) &&
+           Str(o, "limit", p.limit, w) && Str(o, "itwin_id", p.itwin_id, w) &&
+           Str(o, "type", p.type, w) && Str(o, "name", p.name, w) &&
+           Str(o, "user_id", p.user_id, w) && Num(o, "observed", p.observed, w) &&
+           Num(o, "threshold", p.threshold, w) && Int(o, "attempts", p.attempts, w) &&
+           Time(o, "next_attempt", p.next_attempt, w) &&
+           Time(o, "requested_at", p.requested_at, w) &&
+           Int(o, "polls_since_accept", p.polls_since_accept, w);
+  }
+
+  bool Ledger(StateObject o, LedgerEntry& e, const std::string& w) {
+    std::string type;
+    if (!Str(o, "type", type, w)) return false;
+    std::string_view name;  // optional: absent in state files of 0.1.0 betas
+    if (!o["name"].get_string().get(name)) e.name.assign(name);
+    e.type = ParseJobType(type);
+    return Str(o, "job_id", e.job_id, w) && Time(o, "ended", e.ended, w) &&
+           Num(o, "pu", e.processing_units, w) && Str(o, "itwin_id", e.itwin_id, w) &&
+           Str(o, "user_id", e.user_id, w);
+  }
+
+  bool Rate(StateObject o, LearnedRate& r, const std::string& w) {
+    std::string type;
+    if (!Str(o, "type", type, w)) return false;
+    r.type = ParseJobType(type);
+    return Num(o, "pu_per_hour", r.pu_per_hour, w) && Int(o, "samples", r.samples, w);
+  }
+
+  template <class T, class F>
+  bool List(StateObject root, const char* key, std::vector<T>& out, F read) {
+    StateArray a;
+    if (root[key].get_array().get(a)) return Fail(key, "expected an array");
+    size_t i = 0;
+    for (StateElement e : a) {
+      std::string where = std::string(key) + "[" + std::to_string(i++) + "]";
+      StateObject o;
+      if (e.get_object().get(o)) return Fail(where, "expected an object");
+      T value;
+      if (!(this->*read)(o, value, where)) return false;
+      out.push_back(std::move(value));
+    }
+    return true;
+  }
+
+  bool Root(StateObject root, PersistentState& s) {
+    int64_t version = 0;
+    if (root["version"].get_int64().get(version) || version != 1) {
+      return Fail("version", "unsupported state version (expected 1)");
+    }
+    StateObject seen;
+    if (root["first_seen_active"].get_object().get(seen)) {
+      return Fail("first_seen_active", "expected an object");
+    }
+    for (auto field : seen) {
+      std::string_view text;
+      if (field.value.get_string().get(text)) return Fail("first_seen_active", "expected strings");
+      Result<TimePoint> t = ParseTimestamp(text);
+      if (!t.ok()) return Fail("first_seen_active", t.status().message());
+      s.first_seen_active.emplace(std::string(field.key), *t);
+    }
+    StateArray times;
+    if (root["cancel_times"].get_array().get(times)) return Fail("cancel_times", "expected an array");
+    for (StateElement e : times) {
+      std::string_view text;
+      Result<TimePoint> t = e.get_string().get(text) ? Result<TimePoint>(Status(
+                                                           StatusCode::kBadResponse, "not a string"))
+                                                     : ParseTimestamp(text);
+      if (!t.ok()) return Fail("cancel_times", t.status().message());
+      s.cancel_times.push_back(*t);
+    }
+    return Set(root, "warned", s.warned) && Set(root, "violated", s.violated) &&
+           Set(root, "budget_warned", s.budget_warned) &&
+           Set(root, "budget_exceeded", s.budget_exceeded) &&
+           Set(root, "followed", s.followed) &&
+           List(root, "pending", s.pending, &StateReader::Pending) &&
+           List(root, "ledger", s.ledger, &StateReader::Ledger) &&
+           List(root, "rates", s.rates, &StateReader::Rate);
+  }
+};
+
+}  // namespace
+
+Result<PersistentState> DecodeState(std::string_view body) {
+  simdjson::dom::parser parser;
+  StateElement doc;
+  if (auto err = parser.parse(simdjson::padded_string(body)).get(doc)) {
+    return Status(StatusCode::kBadResponse, std::string("not valid JSON: ") +
+                                                simdjson::error_message(err));
+  }
+  StateObject root;
+  if (doc.get_object().get(root)) return Status(StatusCode::kBadResponse, "expected an object");
+  PersistentState state;
+  StateReader reader;
+  if (!reader.Root(root, state)) return Status(StatusCode::kBadResponse, reader.error);
+  return state;
 }
 
 }  // namespace rcw
