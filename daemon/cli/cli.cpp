@@ -88,7 +88,13 @@ int RunCli(int argc, char** argv) {
   std::string_view cmd = argv[1];
   std::vector<std::string> rest(argv + 2, argv + argc);
   if (cmd == "--help" || cmd == "-h" || cmd == "help") return std::fputs(kUsage, stdout), kExitOk;
-  if (cmd == "version" || cmd == "--version") return Version();
+  if (cmd == "version" || cmd == "--version") {
+    if (rest.size() == 1 && (rest[0] == "--help" || rest[0] == "-h")) {
+      return std::fputs("usage: rc-watchdog version\n", stdout), kExitOk;
+    }
+    if (!rest.empty()) return Usage("version", "unexpected argument " + rest[0], "usage: rc-watchdog version\n");
+    return Version();
+  }
   if (cmd == "run") return Run(rest);
   if (cmd == "check-config") return CheckConfig(rest);
   if (cmd == "plan") return RunPlan(rest);

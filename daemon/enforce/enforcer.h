@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <random>
 #include <string>
@@ -77,6 +78,11 @@ class Enforcer {
   // audit log fails (then it stops sending).
   Status RunDue(TimePoint now);
 
+  // Called after every DELETE that RunDue sends; returning false stops the
+  // round (the rest stays pending). The daemon pings systemd's watchdog here
+  // and stops early when SIGTERM is pending.
+  void SetProgress(std::function<bool()> progress) { progress_ = std::move(progress); }
+
   // When RunDue next has something to do; nullopt when nothing is pending
   // or everything waits for the next poll.
   std::optional<TimePoint> NextDue() const;
@@ -113,6 +119,7 @@ class Enforcer {
   std::mt19937_64 rng_;
   Fresh fresh_;
   bool breaker_tripped_ = false;
+  std::function<bool()> progress_;
 };
 
 }  // namespace rcw

@@ -74,6 +74,7 @@ std::optional<TimePoint> Enforcer::NextDue() const {
 Status Enforcer::RunDue(TimePoint now) {
   std::vector<PendingCancel> kept;
   Status failure;
+  bool stopped = false;
   for (size_t i = 0; i < state_.pending.size(); ++i) {
     PendingCancel& p = state_.pending[i];
     bool keep = true;
@@ -82,10 +83,11 @@ Status Enforcer::RunDue(TimePoint now) {
         bool done = false;
         failure = FollowUnseen(p, now, done);
         keep = !done;
-      } else if (!p.accepted && p.next_attempt <= now && MaySend(p, now)) {
+      } else if (!p.accepted && p.next_attempt <= now && MaySend(p, now) && !stopped) {
         Result<bool> r = SendOne(p, now);
         if (!r.ok()) failure = r.status();
         keep = r.ok() ? *r : true;
+        stopped = progress_ && !progress_();
       }
     }
     if (keep) kept.push_back(std::move(p));

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "config/loader.h"
 #include "service/api_stack.h"
+#include "service/echo_audit.h"
 #include "service/notifier.h"
 #include "service/observers.h"
 #include "service/watchdog.h"
@@ -54,6 +55,30 @@ void ApplyLogging(const Config& config, std::unique_ptr<LogSink>& sink) {
   SetLogLevel(config.log_level);
 }
 
+// Sections that a reload cannot apply (the API client, the metrics endpoint
+// and the state directory are built once at start).
+void WarnRestartOnly(const Config& running, const Config& fresh) {
+  std::string changed;
+  auto note = [&changed](bool differs, const char* what) {
+    if (differs) changed += changed.empty() ? what : std::string(", ") + what;
+  };
+  note(running.api.base_url != fresh.api.base_url || running.api.timeout != fresh.api.timeout ||
+           running.api.ca_file != fresh.api.ca_file ||
+           running.api.max_requests_per_minute != fresh.api.max_requests_per_minute,
+       "api");
+  note(running.auth.token_url != fresh.auth.token_url ||
+           running.auth.client_id != fresh.auth.client_id ||
+           running.auth.client_secret != fresh.auth.client_secret ||
+           running.auth.scope != fresh.auth.scope,
+       "auth");
+  note(running.metrics_listen != fresh.metrics_listen, "metrics");
+  note(running.state_directory != fresh.state_directory, "state");
+  note(running.log_format != fresh.log_format, "log.format");
+  if (!changed.empty()) {
+    LogWarn("reload: changes to " + changed + " take effect only after a restart");
+  }
+}
+
 class Service {
  public:
   Service(const RunOptions& options, std::shared_ptr<const Config> config)
@@ -65,7 +90,9 @@ class Service {
  private:
   int Start();
   void Loop();
-  void DrainOnce(TimePoint poll_started);
+  bool Progress();
+  TimePoint ToLocal(TimePoint corrected) const;
+  void DrainOnce(TimePoint polled_local);
   void Reload();
   void Notify(const std::string& text) { notifier_->Notify(text); }
   void PingWatchdog();
@@ -80,9 +107,11 @@ class Service {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<MetricsBridge> bridge_;
   std::unique_ptr<FileAuditLog> audit_;
+  std::unique_ptr<EchoAuditSink> echo_;
   std::unique_ptr<ApiStack> api_;
   std::unique_ptr<Watchdog> watchdog_;
   bool stop_ = false;
+  bool ready_ = false;
   TimePoint next_ping_{};
 };
 
@@ -94,6 +123,7 @@ int Service::Start() {
   auto audit = FileAuditLog::Open(store_.AuditPath());
   if (!audit.ok()) return LogError(audit.status().ToString()), kExitFailure;
   audit_ = std::move(*audit);
+  echo_ = std::make_unique<EchoAuditSink>(*audit_);
   auto metrics = Metrics::Create(options_.once ? "" : config_->metrics_listen);
   if (!metrics.ok()) {
     LogError("metrics.listen " + config_->metrics_listen + ": " + metrics.status().ToString());
@@ -107,7 +137,7 @@ int Service::Start() {
   }
   bridge_ = std::make_unique<MetricsBridge>(metrics_.get(), clock_);
   api_ = std::make_unique<ApiStack>(*config_, local_clock_, bridge_.get());
-  watchdog_ = std::make_unique<Watchdog>(api_->client(), *audit_, store_, clock_, metrics_.get(),
+  watchdog_ = std::make_unique<Watchdog>(api_->client(), *echo_, store_, clock_, metrics_.get(),
                                          bridge_.get(), std::move(*state), config_,
                                          options_.dry_run);
   std::string mode = watchdog_->dry_run() ? " (dry run: nothing will be cancelled)" : "";
@@ -138,6 +168,7 @@ void Service::Reload() {
     metrics_->ConfigReloaded(false, clock_.Now());
     (void)watchdog_->AuditEvent("config_rejected", errors);
   } else {
+    WarnRestartOnly(*config_, *fresh);
     config_ = fresh;
     watchdog_->SetConfig(config_);
     SetLogLevel(config_->log_level);
@@ -148,30 +179,51 @@ void Service::Reload() {
   Notify("READY=1");
 }
 
+// Called after each listing and each DELETE: progress for systemd's
+// watchdog, READY=1 as soon as the first poll is done (not after its
+// cancellations), and false when SIGTERM/SIGINT is waiting.
+bool Service::Progress() {
+  PingWatchdog();
+  if (!ready_) {
+    Notify("READY=1\nSTATUS=" + watchdog_->status());
+    ready_ = true;
+  }
+  sigset_t pending;
+  sigemptyset(&pending);
+  sigpending(&pending);
+  return !sigismember(&pending, SIGTERM) && !sigismember(&pending, SIGINT);
+}
+
+// Work is scheduled on the local clock: the API's Date correction moves the
+// watchdog's "now", but must not make polls come early or late.
+TimePoint Service::ToLocal(TimePoint corrected) const { return corrected - clock_.offset(); }
+
 void Service::Loop() {
-  bool ready = false;
-  TimePoint next_poll = clock_.Now();
+  watchdog_->SetProgress([this] { return Progress(); });
+  TimePoint next_poll = local_clock_.Now();
   while (!stop_) {
     PingWatchdog();
-    if (clock_.Now() >= next_poll) {
-      TimePoint started = clock_.Now();
+    TimePoint now = local_clock_.Now();
+    std::optional<TimePoint> deadline = watchdog_->NextDeadline();
+    std::optional<TimePoint> due = watchdog_->NextDue();
+    if (now >= next_poll) {
       CycleSummary s = watchdog_->Cycle();
-      next_poll = started + config_->watch.poll_interval;
-      std::string status = "STATUS=" + s.ToString(watchdog_->pending());
-      Notify(ready ? status : "READY=1\n" + status);
-      ready = true;
+      next_poll = now + config_->watch.poll_interval;
+      Progress();  // READY=1 even when the cycle failed before its listing
+      Notify("STATUS=" + s.ToString(watchdog_->pending()));
       if (!s.error.empty()) LogWarn(s.ToString(watchdog_->pending()));
-      if (options_.once) return DrainOnce(started);
-    } else if (auto deadline = watchdog_->NextDeadline(); deadline && *deadline <= clock_.Now()) {
+      if (options_.once) return DrainOnce(now);
+    } else if (deadline && ToLocal(*deadline) <= now) {
       watchdog_->CheckDeadline();
-    } else if (auto due = watchdog_->NextDue(); due && *due <= clock_.Now()) {
+    } else if (due && ToLocal(*due) <= now) {
       (void)watchdog_->RunDue();
     }
+    now = local_clock_.Now();
     TimePoint wake = next_poll;
-    if (auto due = watchdog_->NextDue()) wake = std::min(wake, std::max(*due, clock_.Now()));
-    if (auto deadline = watchdog_->NextDeadline()) wake = std::min(wake, *deadline);
-    if (notifier_->WatchdogInterval()) wake = std::min(wake, clock_.Now() + *notifier_->WatchdogInterval() / 2);
-    int sig = WaitForSignal(clock_, wake);
+    if ((due = watchdog_->NextDue())) wake = std::min(wake, std::max(ToLocal(*due), now));
+    if ((deadline = watchdog_->NextDeadline())) wake = std::min(wake, ToLocal(*deadline));
+    if (auto ping = notifier_->WatchdogInterval()) wake = std::min(wake, now + *ping / 2);
+    int sig = WaitForSignal(local_clock_, wake);
     if (sig == SIGHUP) Reload();
     if (sig == SIGTERM || sig == SIGINT) stop_ = true;
   }
@@ -179,12 +231,12 @@ void Service::Loop() {
 
 // --once: waits for the DELETEs this cycle started, as long as the data they
 // were decided on is fresh (one poll interval) and no signal says stop.
-void Service::DrainOnce(TimePoint poll_started) {
-  TimePoint bound = poll_started + config_->watch.poll_interval;
+void Service::DrainOnce(TimePoint polled_local) {
+  TimePoint bound = polled_local + config_->watch.poll_interval;
   while (!stop_) {
     std::optional<TimePoint> due = watchdog_->NextDue();
-    if (!due || *due > bound) return;
-    int sig = WaitForSignal(clock_, *due);
+    if (!due || ToLocal(*due) > bound) return;
+    int sig = WaitForSignal(local_clock_, ToLocal(*due));
     if (sig == SIGTERM || sig == SIGINT) return;
     (void)watchdog_->RunDue();
   }

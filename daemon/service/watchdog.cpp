@@ -51,6 +51,11 @@ void Watchdog::SetConfig(std::shared_ptr<const Config> config) {
   metrics_->SetDryRun(enforcer_.dry_run());
 }
 
+void Watchdog::SetProgress(std::function<bool()> progress) {
+  progress_ = progress;
+  enforcer_.SetProgress(std::move(progress));
+}
+
 CycleSummary Watchdog::Cycle() {
   auto started = std::chrono::steady_clock::now();
   CycleSummary summary;
@@ -60,6 +65,7 @@ CycleSummary Watchdog::Cycle() {
     summary.error = std::string("internal error: ") + e.what();
     LogError("cycle aborted, nothing cancelled: " + summary.error);
   }
+  status_ = summary.ToString(enforcer_.pending());
   if (metrics_) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics_->PollFinished(summary.complete, seconds, clock_.Now());
@@ -72,6 +78,13 @@ CycleSummary Watchdog::CycleOrThrow() {
   const Config& config = *config_;
   TimePoint now = clock_.Now();
   Listing listing = PollJobs(api_, config, state_, now);
+  status_ = listing.complete ? "watching " + std::to_string(listing.jobs.size()) + " jobs"
+                             : "last poll failed: " + listing.error;
+  if (progress_ && !progress_()) {
+    CycleSummary stopped;
+    stopped.error = "stopping: cycle interrupted after the listing";
+    return stopped;
+  }
   // "now" after the listing: the API's Date header may have corrected it.
   now = clock_.Now();
   Assessment a = Assess(config, listing.jobs, listing.complete, state_, books_, now);

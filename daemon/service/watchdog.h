@@ -2,6 +2,7 @@
 // daemon loop (daemon.cpp) decides when; this class decides what.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,10 @@ class Watchdog {
            const Clock& clock, Metrics* metrics, EnforceObserver* observer,
            PersistentState state, std::shared_ptr<const Config> config, bool force_dry_run);
 
+  // `progress` is called after the listing and after every DELETE; it
+  // returns false to stop sending for now (SIGTERM). See Enforcer::SetProgress.
+  void SetProgress(std::function<bool()> progress);
+
   // One cycle. Never throws: an unexpected exception is logged, counted as a
   // failed poll and cancels nothing.
   CycleSummary Cycle();
@@ -48,6 +53,8 @@ class Watchdog {
   // next poll. Costs one GET per crossing job.
   void CheckDeadline();
   std::size_t pending() const { return enforcer_.pending(); }
+  // One line about the latest listing, for STATUS= (set before enforcing).
+  const std::string& status() const { return status_; }
 
   // Swaps the configuration (SIGHUP). REQUIRES: config validated.
   void SetConfig(std::shared_ptr<const Config> config);
@@ -80,6 +87,8 @@ class Watchdog {
   bool last_complete_ = false;
   TimePoint last_polled_at_{};
   std::optional<TimePoint> next_deadline_;
+  std::function<bool()> progress_;
+  std::string status_ = "starting";
 };
 
 }  // namespace rcw

@@ -43,8 +43,11 @@ class Enforcement(unittest.TestCase):
     def test_exactly_the_violators_are_cancelled(self):
         ids = workload(self.sim)
         ws = self.workspace()
-        ws.once()
+        proc = ws.once()
         deleted = sorted(r["job_id"] for r in self.sim.deletes())
+        # The journal tells the same story at log level info/warn.
+        self.assertIn("violation job=%s" % ids["runaway"], proc.stderr)
+        self.assertIn("cancel_result job=%s" % ids["runaway"], proc.stderr)
         self.assertEqual(deleted, sorted([ids["runaway"], ids["stuck"]]))
         results = {e["job_id"]: e for e in ws.events("cancel_result")}
         self.assertEqual(results[ids["runaway"]]["outcome"], "cancelled")
