@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libcurl4-openssl-dev libyaml-cpp-dev libsimdjson-dev libspdlog-dev prometheus-cpp-dev catch2
   libsystemd-dev libhowardhinnant-date-dev tzdata
-  python3 openssl ca-certificates curl prometheus systemd
+  python3 openssl ca-certificates curl prometheus systemd dpkg-dev
 )
 
 missing=()
