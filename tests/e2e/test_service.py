@@ -393,10 +393,8 @@ class Shutdown(ServiceCase):
         self.assertEqual(ws.audit()[-1]["event"], "stopped")
 
 
-class KnownGaps(ServiceCase):
-    """What the contract asks and the daemon does not do yet (reported to the
-    lead). Each is an expected failure: when the daemon is fixed, unittest
-    reports an "unexpected success" (a failure) -- then drop the decorator."""
+class LongCycles(ServiceCase):
+    """A cycle whose DELETEs hang: READY=1 and SIGTERM must not wait for them."""
 
     def hanging_deletes(self, n=4, timeout="5s"):
         self.sim.add_jobs([runaway("r%d" % i) for i in range(n)] + compliant(10))
