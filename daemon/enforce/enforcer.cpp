@@ -11,11 +11,12 @@ namespace {
 
 constexpr std::string_view kManual = "manual";
 
-std::string Key(const std::string& job, const std::string& owner, std::string_view limit) {
-  return job + "|" + owner + "|" + std::string(limit);
-}
-
 }  // namespace
+
+std::string Enforcer::MarkerKey(const std::string& job, const std::string& owner,
+                                std::string_view what) {
+  return job + "|" + owner + "|" + std::string(what);
+}
 
 Enforcer::Enforcer(RealityConversionClient& api, AuditSink& audit, PersistentState& state,
                    EnforceObserver* observer, std::uint64_t seed)
@@ -100,7 +101,7 @@ Status Enforcer::RecordFindings(const CycleView& view, TimePoint now) {
     std::string owner = OwnerName(f);
     bool warn = f.severity == Severity::kWarn;
     auto& seen = warn ? state_.warned : state_.violated;
-    if (!seen.insert(Key(job.id, owner, ToString(f.limit))).second) continue;
+    if (!seen.insert(MarkerKey(job.id, owner, ToString(f.limit))).second) continue;
     PendingCancel p = MakePending(f, job, now);
     AuditEvent e = Line(p, warn ? "warning" : "violation", now);
     e.message = DescribeFinding(f, owner);
@@ -147,8 +148,8 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
     if (pending_ids.count(job.id) || !IsRunning(job.state)) continue;
     // A cancellation that ended without success (not_found, not_cancellable,
     // failed) is not started again for the same job: no request storms.
-    if (state_.violated.count(Key(job.id, OwnerName(f), "finished"))) continue;
-    if (dry_run() && state_.violated.count(Key(job.id, OwnerName(f), "dry_run"))) continue;
+    if (state_.violated.count(MarkerKey(job.id, OwnerName(f), "finished"))) continue;
+    if (dry_run() && state_.violated.count(MarkerKey(job.id, OwnerName(f), "dry_run"))) continue;
     (f.limit == LimitKind::kBudget && !view.complete ? incomplete : wanted).push_back(f);
   }
   auto hour_ago = now - std::chrono::hours{1};
@@ -185,7 +186,7 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
     const Job& job = jobs[f.job_index];
     state_.cancel_times.push_back(now);
     if (dry_run()) {
-      state_.violated.insert(Key(job.id, OwnerName(f), "dry_run"));
+      state_.violated.insert(MarkerKey(job.id, OwnerName(f), "dry_run"));
       if (Status s = DryRun(f, job, now); !s.ok()) return s;
       continue;
     }

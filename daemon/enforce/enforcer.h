@@ -96,6 +96,10 @@ class Enforcer {
     bool valid = false;
   };
 
+  // "job|policy|what": the once-only markers kept in PersistentState
+  // (what = a limit, "dry_run" or "finished"); pruned with the job.
+  static std::string MarkerKey(const std::string& job, const std::string& owner,
+                               std::string_view what);
   Status RecordFindings(const CycleView& view, TimePoint now);
   Status QueueNew(const CycleView& view, TimePoint now);
   Status DryRun(const Finding& f, const Job& job, TimePoint now);

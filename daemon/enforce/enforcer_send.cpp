@@ -163,7 +163,7 @@ Result<bool> Enforcer::Finish(PendingCancel& p, std::string_view outcome, const 
   }
   if (Status s = audit_.Append(e); !s.ok()) return s;
   if (observer_) observer_->OnCancellationFinished(p.policy, outcome);
-  if (!IsManual(p)) state_.violated.insert(p.job_id + "|" + p.policy + "|finished");
+  if (!IsManual(p)) state_.violated.insert(MarkerKey(p.job_id, p.policy, "finished"));
   return false;
 }
 
