@@ -71,16 +71,18 @@ AuditEvent Enforcer::Line(const PendingCancel& p, std::string event, TimePoint n
 }
 
 Status Enforcer::Decide(const CycleView& view, TimePoint now) {
-  breaker_tripped_ = false;
-  fresh_.violators.clear();
-  fresh_.states.clear();
   const std::vector<Job>& jobs = *view.jobs;
-  for (const Job& job : jobs) fresh_.states.emplace(job.id, job.state);
+  if (view.is_poll) {  // a deadline re-check adds to the poll's picture
+    breaker_tripped_ = false;
+    fresh_.violators.clear();
+    fresh_.states.clear();
+    fresh_.as_of = view.polled_at;
+    fresh_.valid = true;
+  }
+  for (const Job& job : jobs) fresh_.states[job.id] = job.state;
   for (const Finding& f : CancellingFindings(*view.findings)) {
     if (f.policy_index || view.complete) fresh_.violators.insert(jobs[f.job_index].id);
   }
-  fresh_.as_of = view.polled_at;
-  fresh_.valid = true;
 
   if (Status s = RecordFindings(view, now); !s.ok()) return s;
   if (view.is_poll) {

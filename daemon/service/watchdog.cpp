@@ -110,6 +110,10 @@ CycleSummary Watchdog::CycleOrThrow() {
   last_complete_ = listing.complete;
   last_polled_at_ = now;
   next_deadline_ = a.eval.next_deadline;
+  last_cancelling_.clear();
+  for (const Finding& f : a.eval.findings) {
+    if (f.cancel) last_cancelling_.insert(f.job_index);
+  }
   if (!decided.ok()) {
     LogError("audit log failed, nothing cancelled: " + decided.ToString());
     s.error = decided.ToString();
@@ -138,12 +142,16 @@ void Watchdog::CheckDeadline() {
   next_deadline_.reset();
   TimePoint now = clock_.Now();
   if (now - last_polled_at_ > config_->watch.poll_interval) return;  // a poll is due anyway
+  // Jobs that became cancellable violators since the poll (or the last
+  // re-check): only those are re-read.
   std::set<std::uint32_t> crossing;
   for (const Finding& f : EvaluateLast(now).findings) {
-    if (f.cancel && f.policy_index && f.limit != LimitKind::kMaxProcessingUnits) {
+    if (f.cancel && f.policy_index && f.limit != LimitKind::kMaxProcessingUnits &&
+        !last_cancelling_.count(f.job_index)) {
       crossing.insert(f.job_index);
     }
   }
+  last_cancelling_.insert(crossing.begin(), crossing.end());
   for (std::uint32_t i : crossing) {
     ApiResult<Job> fresh = api_.GetJob(last_jobs_[i].id);
     if (fresh.ok()) {
@@ -155,6 +163,10 @@ void Watchdog::CheckDeadline() {
   Evaluation ev = EvaluateLast(now);
   next_deadline_ = ev.next_deadline;
   if (crossing.empty()) return;
+  // Only the crossing jobs are decided on: the others were decided at the
+  // poll (and held back ones wait for the next poll, so the safety limits
+  // stay per poll).
+  std::erase_if(ev.findings, [&](const Finding& f) { return !crossing.count(f.job_index); });
   std::size_t running = 0;
   for (const Job& j : last_jobs_) running += IsRunning(j.state);
   CycleView view{&last_jobs_, &ev.findings, last_complete_, running, last_polled_at_, false};

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "api/rc_client.h"
@@ -87,6 +88,7 @@ class Watchdog {
   bool last_complete_ = false;
   TimePoint last_polled_at_{};
   std::optional<TimePoint> next_deadline_;
+  std::set<std::uint32_t> last_cancelling_;  // jobs (indexes) already decided on
   std::function<bool()> progress_;
   std::string status_ = "starting";
 };

@@ -128,24 +128,33 @@ class Enforcement(unittest.TestCase):
     def test_a_limit_crossed_between_polls_is_enforced_at_the_deadline(self):
         # 8 s short of 2 h at the first poll; the next poll is 10 minutes away.
         ids = self.sim.add_jobs([job(name="almost", created_ago=2 * H - 8 + 60, queue_seconds=60,
+                                     run_seconds=10 * H),
+                                 job(name="worst", created_ago=3 * H, queue_seconds=60,
+                                     run_seconds=10 * H),
+                                 job(name="held", created_ago=2 * H + 1800, queue_seconds=60,
                                      run_seconds=10 * H)] +
                                 [job(name="ok%d" % i, created_ago=60) for i in range(3)])
-        ws = self.workspace(watch={"poll_interval": "10m"})
+        # One cancellation per cycle: "held" waits for the next poll, and the
+        # deadline re-check must neither re-read nor cancel it.
+        ws = self.workspace(watch={"poll_interval": "10m"},
+                            enforcement={"max_cancels_per_cycle": 1})
         proc = ws.spawn()
         try:
-            wait_for(self.sim.deletes, timeout=30, what="the DELETE at the deadline")
+            wait_for(lambda: len(self.sim.deletes()) >= 2, timeout=30,
+                 what="the DELETE at the deadline")
         finally:
             proc.send_signal(signal.SIGTERM)
             self.assertEqual(proc.wait(15), 0)
         requests = self.sim.requests()
-        self.assertEqual([r["job_id"] for r in requests if r["method"] == "DELETE"], [ids[0]])
+        deletes = [r for r in requests if r["method"] == "DELETE"]
+        self.assertEqual([r["job_id"] for r in deletes], [ids[1], ids[0]])
         self.assertEqual(len([r for r in requests if r["op"] == "list_jobs"]), 1)
         gets = [r for r in requests if r["op"] == "get_job"]
         self.assertEqual([r["job_id"] for r in gets], [ids[0]])  # re-read before the DELETE
-        self.assertLess(requests.index(gets[0]),
-                        requests.index([r for r in requests if r["method"] == "DELETE"][0]))
-        violation = ws.events("violation")[0]
+        self.assertLess(requests.index(gets[0]), requests.index(deletes[1]))
+        violation = [e for e in ws.events("violation") if e["job_id"] == ids[0]][0]
         self.assertGreater(violation["observed"], 7200)
+        self.assertEqual([e["job_id"] for e in ws.events("cancel_blocked")], [ids[2]])
 
 
 if __name__ == "__main__":
