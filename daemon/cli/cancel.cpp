@@ -66,7 +66,7 @@ int RunCancel(const std::vector<std::string>& argv) {
   Enforcer enforcer(api.client(), **audit, state, &outcomes, std::random_device{}());
   enforcer.SetConfig(&config, false);
   (void)enforcer.AddManual(args.positional, clock.Now());
-  while (auto due = enforcer.NextDue()) {
+  while (auto due = enforcer.NextDue(clock.Now())) {
     std::this_thread::sleep_until(*due);
     if (Status s = enforcer.RunDue(clock.Now()); !s.ok()) {
       std::fprintf(stderr, "rc-watchdog cancel: %s\n", s.ToString().c_str());

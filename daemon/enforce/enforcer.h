@@ -85,7 +85,8 @@ class Enforcer {
 
   // When RunDue next has something to do; nullopt when nothing is pending
   // or everything waits for the next poll.
-  std::optional<TimePoint> NextDue() const;
+  // `now` tells data that has gone stale (it waits for the next poll).
+  std::optional<TimePoint> NextDue(TimePoint now) const;
   std::size_t pending() const { return state_.pending.size(); }
 
  private:

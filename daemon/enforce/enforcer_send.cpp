@@ -62,10 +62,19 @@ bool Enforcer::MaySend(const PendingCancel& p, TimePoint now) const {
   return fresh_.violators.count(p.job_id) > 0;
 }
 
-std::optional<TimePoint> Enforcer::NextDue() const {
+std::optional<TimePoint> Enforcer::NextDue(TimePoint now) const {
   std::optional<TimePoint> next;
   for (const PendingCancel& p : state_.pending) {
     if (p.accepted) continue;
+    // What MaySend would refuse until the next poll is not due: the loop
+    // would otherwise wake (and spin) for nothing.
+    if (!IsManual(p)) {
+      if (breaker_tripped_ || !fresh_.valid || !config_ || !fresh_.violators.count(p.job_id)) {
+        continue;
+      }
+      TimePoint stale_at = fresh_.as_of + config_->watch.poll_interval;
+      if (p.next_attempt > stale_at || now > stale_at) continue;
+    }
     if (!next || p.next_attempt < *next) next = p.next_attempt;
   }
   return next;

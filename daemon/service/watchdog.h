@@ -45,7 +45,7 @@ class Watchdog {
   // Sends the DELETEs that are due and saves the state if anything changed.
   Status RunDue();
   // The next moment RunDue has work, if any.
-  std::optional<TimePoint> NextDue() const { return enforcer_.NextDue(); }
+  std::optional<TimePoint> NextDue() const { return enforcer_.NextDue(clock_.Now()); }
   // When a watched job crosses a time limit before the next poll: the loop
   // wakes then and calls CheckDeadline().
   std::optional<TimePoint> NextDeadline() const { return next_deadline_; }

@@ -196,13 +196,13 @@ TEST_CASE("5xx is retried with full-jitter backoff, then failed after max_attemp
   });
   REQUIRE(w.Cycle().ok());
   CHECK(w.Deletes() == 1);
-  std::optional<TimePoint> next = w.enforcer.NextDue();
+  std::optional<TimePoint> next = w.enforcer.NextDue(w.clock.Now());
   REQUIRE(next);
   CHECK(*next <= w.clock.Now() + 1s);  // attempt 1 waits at most retry.initial
   for (int i = 0; i < 5; ++i) {
-    w.clock.Set(*w.enforcer.NextDue());
+    w.clock.Set(*w.enforcer.NextDue(w.clock.Now()));
     REQUIRE(w.enforcer.RunDue(w.clock.Now()).ok());
-    if (!w.enforcer.NextDue()) break;
+    if (!w.enforcer.NextDue(w.clock.Now())) break;
   }
   CHECK(w.Deletes() == 3);  // retry.max_attempts
   CHECK(w.observer.outcomes == std::vector<std::string>{"failed"});
@@ -368,11 +368,40 @@ TEST_CASE("while our own rate gate is closed nothing is sent and nothing is audi
   REQUIRE(w.Cycle().ok());
   CHECK(w.http.requests().empty());
   CHECK(w.audit.Of("cancel_requested").empty());
-  REQUIRE(w.enforcer.NextDue());
-  CHECK(*w.enforcer.NextDue() == w.clock.Now() + 10s);
+  REQUIRE(w.enforcer.NextDue(w.clock.Now()));
+  CHECK(*w.enforcer.NextDue(w.clock.Now()) == w.clock.Now() + 10s);
   w.clock.Advance(10s);
   REQUIRE(w.enforcer.RunDue(w.clock.Now()).ok());
   CHECK(w.Deletes() == 1);
   CHECK(w.audit.Of("cancel_requested").size() == 1);
   CHECK(w.audit.Of("cancel_requested")[0].attempt == 1);
+}
+
+TEST_CASE("a retry that cannot go before the next poll is not due (no busy wake-ups)") {
+  World w;
+  w.AddJob("job-1");
+  w.Violates(0);
+  w.http.Respond(503, "");
+  REQUIRE(w.Cycle().ok());
+  REQUIRE(w.enforcer.NextDue(w.clock.Now()));  // the retry, within the poll interval
+  w.clock.Advance(31s);           // stale: it waits for the next poll
+  REQUIRE(w.enforcer.RunDue(w.clock.Now()).ok());
+  CHECK_FALSE(w.enforcer.NextDue(w.clock.Now()));
+  CHECK(w.enforcer.pending() == 1);
+}
+
+TEST_CASE("while the circuit breaker holds, nothing is due") {
+  World w;
+  w.config.enforcement.max_cancel_fraction = 0.5;
+  w.AddJob("job-1");
+  w.AddJob("job-2");
+  w.Violates(0);
+  w.http.Respond(503, "");
+  REQUIRE(w.Cycle().ok());  // 1 of 2: allowed; the DELETE fails and is retried
+  REQUIRE(w.enforcer.NextDue(w.clock.Now()));
+  w.Violates(1);            // now 2 of 2 would go: the breaker trips
+  w.clock.Advance(5s);
+  REQUIRE(w.Cycle().ok());
+  CHECK_FALSE(w.enforcer.NextDue(w.clock.Now()));
+  CHECK(w.Deletes() == 1);
 }
