@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/status.h"
 
 namespace rcw {
 
@@ -51,28 +52,8 @@ struct ApiError {
   std::string ToString() const;
 };
 
-// Either a value or an ApiError. REQUIRES: value() only when ok(), error()
-// only when !ok().
+// Either a value or an ApiError (base/status.h Expected).
 template <class T>
-class [[nodiscard]] ApiResult {
- public:
-  ApiResult(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
-  ApiResult(ApiError error) : error_(std::move(error)) {}  // NOLINT
-
-  bool ok() const { return value_.has_value(); }
-  const ApiError& error() const { return error_; }
-
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
-
- private:
-  std::optional<T> value_;
-  ApiError error_;
-};
+using ApiResult = Expected<T, ApiError>;
 
 }  // namespace rcw

@@ -45,17 +45,16 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-// Either a value or a non-OK Status. REQUIRES: value() only when ok().
-template <class T>
-class [[nodiscard]] Result {
+// Either a value or an error E. REQUIRES: value() only when ok(), error()
+// only when !ok(). Result<T> (below) and api/'s ApiResult<T> are its uses.
+template <class T, class E>
+class [[nodiscard]] Expected {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Status status) : status_(std::move(status)) {  // NOLINT
-    if (status_.ok()) status_ = Status(StatusCode::kInternal, "Result from OK status");
-  }
+  Expected(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Expected(E error) : error_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return value_.has_value(); }
-  const Status& status() const { return status_; }
+  const E& error() const { return error_; }
 
   T& value() & { return *value_; }
   const T& value() const& { return *value_; }
@@ -65,9 +64,20 @@ class [[nodiscard]] Result {
   T& operator*() & { return *value_; }
   const T& operator*() const& { return *value_; }
 
- private:
+ protected:
   std::optional<T> value_;
-  Status status_;
+  E error_;
+};
+
+// Either a value or a non-OK Status.
+template <class T>
+class [[nodiscard]] Result : public Expected<T, Status> {
+ public:
+  Result(T value) : Expected<T, Status>(std::move(value)) {}  // NOLINT
+  Result(Status status) : Expected<T, Status>(std::move(status)) {  // NOLINT
+    if (this->error_.ok()) this->error_ = Status(StatusCode::kInternal, "Result from OK status");
+  }
+  const Status& status() const { return this->error_; }
 };
 
 }  // namespace rcw

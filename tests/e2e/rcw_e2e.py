@@ -24,6 +24,23 @@ ITWIN_A = "ce54f773-67db-4b4f-a98b-368329107429"
 ITWIN_B = "0b0e2f7a-3b5e-4f0e-9d7c-2a4c7e1f9a11"
 USER = "3a8670f9-b69f-4a60-b958-f103d580755f"
 
+# interface.md §4: every metric name the daemon exports and the dashboard and
+# the rules may use (histograms also have _bucket/_sum/_count series).
+METRICS = {
+    "rc_watchdog_build_info", "rc_watchdog_jobs", "rc_watchdog_polls_total",
+    "rc_watchdog_poll_duration_seconds", "rc_watchdog_last_successful_poll_timestamp_seconds",
+    "rc_watchdog_violations_total", "rc_watchdog_cancellations_total",
+    "rc_watchdog_cancellations_confirmed_total", "rc_watchdog_cancellations_pending",
+    "rc_watchdog_cancellations_blocked_total", "rc_watchdog_warnings_total",
+    "rc_watchdog_dry_run", "rc_watchdog_api_requests_total",
+    "rc_watchdog_api_request_duration_seconds", "rc_watchdog_api_rate_limited_total",
+    "rc_watchdog_processing_units_total", "rc_watchdog_budget_spent_processing_units",
+    "rc_watchdog_budget_limit_processing_units", "rc_watchdog_config_last_reload_successful",
+    "rc_watchdog_config_last_reload_success_timestamp_seconds", "rc_watchdog_clock_skew_seconds",
+    "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+    "process_start_time_seconds",
+}
+
 
 class Sim:
     """The API simulator as a subprocess on a free loopback port."""

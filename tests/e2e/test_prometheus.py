@@ -28,7 +28,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from rcw_e2e import (SOURCE_DIR, Sim, Workspace, job, listening_ports, main,
+from rcw_e2e import (METRICS, SOURCE_DIR, Sim, Workspace, job, listening_ports, main,
                      wait_for)
 
 H = 3600
@@ -38,22 +38,6 @@ RULES = os.path.join(SOURCE_DIR, "config", "prometheus", "rc-watchdog-rules.yml"
 DASHBOARD = os.path.join(SOURCE_DIR, "config", "grafana", "rc-watchdog.json")
 SCRAPE_JOB = "rc-watchdog"  # the job name the rules' RcWatchdogDown expects
 
-# interface.md §4: the only metric names the dashboard and the rules may use
-# (plus Prometheus' own `up`, and _bucket/_sum/_count of the histograms).
-METRICS = {
-    "rc_watchdog_build_info", "rc_watchdog_jobs", "rc_watchdog_polls_total",
-    "rc_watchdog_poll_duration_seconds", "rc_watchdog_last_successful_poll_timestamp_seconds",
-    "rc_watchdog_violations_total", "rc_watchdog_cancellations_total",
-    "rc_watchdog_cancellations_confirmed_total", "rc_watchdog_cancellations_pending",
-    "rc_watchdog_cancellations_blocked_total", "rc_watchdog_warnings_total",
-    "rc_watchdog_dry_run", "rc_watchdog_api_requests_total",
-    "rc_watchdog_api_request_duration_seconds", "rc_watchdog_api_rate_limited_total",
-    "rc_watchdog_processing_units_total", "rc_watchdog_budget_spent_processing_units",
-    "rc_watchdog_budget_limit_processing_units", "rc_watchdog_config_last_reload_successful",
-    "rc_watchdog_config_last_reload_success_timestamp_seconds", "rc_watchdog_clock_skew_seconds",
-    "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
-    "process_start_time_seconds",
-}
 HISTOGRAMS = {"rc_watchdog_poll_duration_seconds", "rc_watchdog_api_request_duration_seconds"}
 SELECTOR = re.compile(r'\b(up|rc_watchdog_\w+|process_\w+)\b(\{[^}]*\})?')
 

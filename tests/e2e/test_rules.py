@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import unittest
 
-from rcw_e2e import SOURCE_DIR, main
+from rcw_e2e import METRICS as CONTRACT_METRICS, SOURCE_DIR, main
 
 RULES_DIR = os.path.join(SOURCE_DIR, "config", "prometheus")
 RULES = os.path.join(RULES_DIR, "rc-watchdog-rules.yml")
@@ -24,21 +24,8 @@ RULE_TESTS = os.path.join(RULES_DIR, "rc-watchdog-rules.test.yml")
 DASHBOARD = os.path.join(SOURCE_DIR, "config", "grafana", "rc-watchdog.json")
 PROMTOOL = shutil.which("promtool")
 
-# interface.md §4, plus Prometheus' own `up` and the histograms' series.
-METRICS = {
-    "rc_watchdog_build_info", "rc_watchdog_jobs", "rc_watchdog_polls_total",
-    "rc_watchdog_poll_duration_seconds", "rc_watchdog_last_successful_poll_timestamp_seconds",
-    "rc_watchdog_violations_total", "rc_watchdog_cancellations_total",
-    "rc_watchdog_cancellations_confirmed_total", "rc_watchdog_cancellations_pending",
-    "rc_watchdog_cancellations_blocked_total", "rc_watchdog_warnings_total",
-    "rc_watchdog_dry_run", "rc_watchdog_api_requests_total",
-    "rc_watchdog_api_request_duration_seconds", "rc_watchdog_api_rate_limited_total",
-    "rc_watchdog_processing_units_total", "rc_watchdog_budget_spent_processing_units",
-    "rc_watchdog_budget_limit_processing_units", "rc_watchdog_config_last_reload_successful",
-    "rc_watchdog_config_last_reload_success_timestamp_seconds", "rc_watchdog_clock_skew_seconds",
-    "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
-    "process_start_time_seconds", "up",
-}
+# interface.md §4, plus Prometheus' own `up`.
+METRICS = CONTRACT_METRICS | {"up"}
 for _h in ("rc_watchdog_poll_duration_seconds", "rc_watchdog_api_request_duration_seconds"):
     METRICS |= {_h + "_bucket", _h + "_sum", _h + "_count"}
 SELECTOR = re.compile(r'\b(up|rc_watchdog_\w+|process_\w+)\b')
