@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package rc-watchdog needs to build, test, run the simulator and the demo.
+# Installs every Debian package rc-watchdog needs to build, test, fuzz, benchmark, run the
+# simulator and the demo.
 # Idempotent: when everything is present it prints nothing and installs nothing.
 set -euo pipefail
 
@@ -8,6 +9,8 @@ packages=(
   libcurl4-openssl-dev libyaml-cpp-dev libsimdjson-dev libspdlog-dev prometheus-cpp-dev catch2
   libsystemd-dev libhowardhinnant-date-dev tzdata
   python3 openssl ca-certificates curl prometheus systemd dpkg-dev
+  clang libclang-rt-14-dev  # libFuzzer targets (fuzz/) and the sanitizer builds
+  libbenchmark-dev          # benchmarks (bench/)
 )
 
 missing=()
