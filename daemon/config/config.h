@@ -79,6 +79,7 @@ struct ApiConfig {
   Seconds timeout{30};
   std::optional<std::string> ca_file;
   int max_requests_per_minute = 250;
+  int max_requests_per_hour = 4500;   // extension: tiers above the smallest allow more
 };
 
 struct AuthConfig {

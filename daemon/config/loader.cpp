@@ -34,6 +34,7 @@ constexpr std::string_view kRootKeys[] = {"api",   "auth", "watch",    "enforcem
 // clang-format off
 constexpr KeyHint kRootHints[] = {
     {"base_url", "api"}, {"timeout", "api"}, {"ca_file", "api"}, {"max_requests_per_minute", "api"},
+    {"max_requests_per_hour", "api"},
     {"token_url", "auth"}, {"client_id", "auth"}, {"client_secret_file", "auth"}, {"scope", "auth"},
     {"itwins", "watch"}, {"poll_interval", "watch"}, {"page_size", "watch"}, {"lookback", "watch"},
     {"dry_run", "enforcement"}, {"max_cancels_per_cycle", "enforcement"},
@@ -42,7 +43,7 @@ constexpr KeyHint kRootHints[] = {
     {"format", "log"}, {"learn", "estimates"}, {"pu_per_hour", "estimates"}};
 // clang-format on
 constexpr std::string_view kApiKeys[] = {"base_url", "timeout", "ca_file",
-                                         "max_requests_per_minute"};
+                                         "max_requests_per_minute", "max_requests_per_hour"};
 constexpr std::string_view kAuthKeys[] = {"token_url", "client_id", "client_secret_file", "scope",
                                           "client_secret"};
 constexpr std::string_view kWatchKeys[] = {"itwins", "poll_interval", "page_size", "lookback"};
@@ -90,6 +91,9 @@ void ReadApi(Section& root, const LoadContext& ctx, ApiConfig& api) {
   if (CheckedString(s, "ca_file", false, readable, ca_file)) api.ca_file = ca_file;
   // max_requests_per_minute: 1..5000; default 250.
   s.Int("max_requests_per_minute", api.max_requests_per_minute, 1, 5000);
+  // max_requests_per_hour: 1..300000; default 4500, under the smallest tier's
+  // 5000/hour. An extension of interface.md for clients on a larger tier.
+  s.Int("max_requests_per_hour", api.max_requests_per_hour, 1, 300000);
 }
 
 void ReadSecret(Section& s, const LoadContext& ctx, AuthConfig& auth) {

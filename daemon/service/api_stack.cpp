@@ -26,7 +26,7 @@ TokenOptions Credentials(const Config& config) {
 
 ApiStack::ApiStack(const Config& config, const Clock& clock, ApiObserver* observer)
     : http_(HttpOptions(config)),
-      gate_(clock, GateOptions{config.api.max_requests_per_minute}),
+      gate_(clock, GateOptions{config.api.max_requests_per_minute, config.api.max_requests_per_hour}),
       tokens_(http_, clock, gate_, observer, Credentials(config)),
       client_(http_, tokens_, gate_, clock, observer, ClientOptions{config.api.base_url}) {}
 

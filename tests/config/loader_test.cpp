@@ -20,6 +20,7 @@ TEST_CASE("a minimal config gets every documented default") {
   CHECK(c.api.timeout == 30s);
   CHECK_FALSE(c.api.ca_file.has_value());
   CHECK(c.api.max_requests_per_minute == 250);
+  CHECK(c.api.max_requests_per_hour == 4500);
   CHECK(c.auth.token_url == "https://ims.bentley.com/connect/token");
   CHECK(c.auth.client_id == "service-abc123");
   CHECK(c.auth.scope == "itwin-platform");
@@ -89,6 +90,7 @@ api:
   base_url: http://127.0.0.1:8080/reality-conversion/
   timeout: 1m30s
   max_requests_per_minute: 500
+  max_requests_per_hour: 20000
 auth:
   token_url: http://127.0.0.1:8080/token
   client_id: svc
@@ -151,6 +153,7 @@ estimates:
   CHECK(c.api.base_url == "http://127.0.0.1:8080/reality-conversion");
   CHECK(c.api.timeout == 90s);
   CHECK(c.api.max_requests_per_minute == 500);
+  CHECK(c.api.max_requests_per_hour == 20000);
   CHECK(c.auth.scope == "itwin-platform realitydata:read");
   CHECK(c.watch.itwins == std::vector<std::string>{"ce54f773-67db-4b4f-a98b-368329107429",
                                                    "0E54F773-67DB-4B4F-A98B-368329107420"});

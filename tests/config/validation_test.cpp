@@ -125,6 +125,8 @@ TEST_CASE("api and auth: required keys, URLs, files") {
                 "api.max_requests_per_minute", "out of range (use an integer 1..5000)");
   CheckOneError(api + "  max_requests_per_minute: 0\n" + auth, "3:28",
                 "api.max_requests_per_minute", "out of range");
+  CheckOneError(api + "  max_requests_per_hour: 300001\n" + auth, "3:26",
+                "api.max_requests_per_hour", "out of range (use an integer 1..300000)");
   CheckOneError(api + "  ca_file: /nonexistent/ca.pem\n" + auth, "3:12", "api.ca_file",
                 "cannot read \"/nonexistent/ca.pem\": no such file");
   CheckOneError(api + "  ca_file: /tmp\n" + auth, "3:12", "api.ca_file", "not a regular file");
