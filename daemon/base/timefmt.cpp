@@ -1,5 +1,6 @@
 #include "base/timefmt.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdio>
@@ -36,12 +37,17 @@ Status BadTime(std::string_view what, std::string_view text) {
                 "\"" + shown + "\" is not " + std::string(what));
 }
 
-// Builds a time point from civil fields; false when the date does not exist.
+// Builds a time point from civil fields; false when the date does not exist
+// or is out of range. Fields come from sscanf too, so they may be negative.
 bool MakeTime(int y, int mo, int d, int h, int mi, int s, TimePoint& out) {
+  if (y < kMinTimestampYear || y > kMaxTimestampYear || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+      h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) {
+    return false;
+  }
   std::chrono::year_month_day ymd{std::chrono::year{y},
                                   std::chrono::month{static_cast<unsigned>(mo)},
                                   std::chrono::day{static_cast<unsigned>(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return false;
+  if (!ymd.ok()) return false;
   out = sys_days{ymd} + std::chrono::hours{h} + std::chrono::minutes{mi} +
         std::chrono::seconds{s};
   return true;
@@ -203,15 +209,19 @@ Result<Seconds> ParseRetryAfter(std::string_view text, TimePoint now) {
   }
   Result<TimePoint> at = ParseHttpDate(text);
   if (!at.ok()) return BadTime("a Retry-After value", text);
-  auto delay = std::chrono::ceil<Seconds>(*at - now);
-  return delay.count() > 0 ? delay : Seconds{0};
+  // In seconds: two TimePoints centuries apart overflow a nanosecond
+  // difference. HTTP dates are whole seconds, so ceil(at - now) is this.
+  Seconds delay = std::chrono::floor<Seconds>(*at).time_since_epoch() -
+                  std::chrono::floor<Seconds>(now).time_since_epoch();
+  return std::clamp(delay, Seconds{0}, Seconds{86400LL * 366});
 }
 
 Result<Seconds> ParseDuration(std::string_view text) {
   auto bad = [&] {
-    return Status(StatusCode::kInvalidConfig,
-                  "\"" + std::string(text.substr(0, 64)) +
-                      "\" is not a duration (use 90s, 30m, 2h, 1d)");
+    // Appended, not "+"-concatenated: g++ 12 -O3 warns -Wrestrict on that.
+    std::string message = "\"";
+    message.append(text.substr(0, 64)).append("\" is not a duration (use 90s, 30m, 2h, 1d)");
+    return Status(StatusCode::kInvalidConfig, std::move(message));
   };
   if (text.empty()) return bad();
   long long total = 0;
@@ -241,14 +251,13 @@ Result<Seconds> ParseDuration(std::string_view text) {
 }
 
 std::string FormatDuration(Seconds d) {
-  long long s = d.count();
-  if (s == 0) return "0s";
-  std::string out;
-  if (s < 0) {
-    out = "-";
-    s = -s;
-  }
-  const std::pair<long long, char> units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+  if (d.count() == 0) return "0s";
+  std::string out = d.count() < 0 ? "-" : "";
+  // The magnitude in unsigned arithmetic: -d overflows for the minimum value.
+  unsigned long long s = static_cast<unsigned long long>(d.count());
+  if (d.count() < 0) s = 0 - s;
+  const std::pair<unsigned long long, char> units[] = {
+      {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
   for (auto [size, suffix] : units) {
     if (s >= size) {
       out += std::to_string(s / size);

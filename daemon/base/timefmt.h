@@ -10,9 +10,16 @@
 
 namespace rcw {
 
+// The years a parsed timestamp or HTTP date may have: every instant of them,
+// with any UTC offset, fits a TimePoint (64-bit nanoseconds: 1677-09-21 ..
+// 2262-04-11). Other years are rejected; converting them would overflow.
+inline constexpr int kMinTimestampYear = 1678;
+inline constexpr int kMaxTimestampYear = 2261;
+
 // RFC 3339 / ISO 8601 date-time with a required zone: "2026-04-05T14:04:56Z",
 // "2026-04-01T09:56:14.0000000+00:00". Fractional seconds of any length (kept
-// to nanoseconds), 'T' or 't' or ' ' as separator, 'Z'/'z' or +hh:mm / -hh:mm.
+// to nanoseconds), 'T' or 't' or ' ' as separator, 'Z'/'z' or +hh:mm / -hh:mm,
+// years kMinTimestampYear..kMaxTimestampYear.
 // Returns kBadResponse naming the text when it is not such a timestamp.
 Result<TimePoint> ParseTimestamp(std::string_view text);
 
@@ -26,7 +33,8 @@ std::string FormatTimestampMs(TimePoint t);
 Result<TimePoint> ParseHttpDate(std::string_view text);
 std::string FormatHttpDate(TimePoint t);
 
-// Retry-After: delay-seconds, or an HTTP date relative to `now`. Never negative.
+// Retry-After: delay-seconds, or an HTTP date relative to `now`. Never negative;
+// at most 366 days.
 Result<Seconds> ParseRetryAfter(std::string_view text, TimePoint now);
 
 // Config durations: an integer followed by s, m, h or d, repeated: "90s",

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "base/timefmt.h"
+
 namespace rcw {
 
 std::optional<TimePoint> ParseUtcTimestampFast(std::string_view s) {
@@ -32,7 +34,10 @@ std::optional<TimePoint> ParseUtcTimestampFast(std::string_view s) {
   }
   std::string_view zone = s.substr(i);
   if (zone != "Z" && zone != "+00:00") return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year(static_cast<int>(two(0) * 100 + two(2))),
+  // Other years overflow a TimePoint; ParseTimestamp rejects them.
+  const int year = static_cast<int>(two(0) * 100 + two(2));
+  if (year < kMinTimestampYear || year > kMaxTimestampYear) return std::nullopt;
+  std::chrono::year_month_day ymd{std::chrono::year(year),
                                   std::chrono::month(two(5)), std::chrono::day(two(8))};
   if (!ymd.ok() || two(11) > 23 || two(14) > 59 || two(17) > 59) return std::nullopt;
   return std::chrono::sys_days(ymd) + std::chrono::hours(two(11)) + std::chrono::minutes(two(14)) +

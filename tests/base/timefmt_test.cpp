@@ -1,6 +1,7 @@
 #include "base/timefmt.h"
 
 #include <catch2/catch.hpp>
+#include <limits>
 
 using namespace rcw;
 using namespace std::chrono;
@@ -82,4 +83,52 @@ TEST_CASE("bad durations say what is accepted") {
     INFO(bad);
     CHECK_FALSE(ParseDuration(bad).ok());
   }
+}
+
+// Found by fuzz/timestamp_fuzz.cpp: years outside what a TimePoint (64-bit
+// nanoseconds) holds overflowed in the conversion (undefined behaviour,
+// a wrapped instant).
+TEST_CASE("timestamps and HTTP dates outside the representable years are rejected") {
+  for (const char* bad : {"0001-01-01T00:00:00Z", "1677-12-31T23:59:59Z", "2262-01-01T00:00:00Z",
+                          "9999-12-31T23:59:59.9999999+00:00"}) {
+    INFO(bad);
+    auto r = ParseTimestamp(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kBadResponse);
+  }
+  CHECK_FALSE(ParseHttpDate("SuN Nov  6 08:49:37 4994").ok());
+  CHECK_FALSE(ParseHttpDate("Sun, 06 Nov 9999 08:49:37 GMT").ok());
+  // The extremes that are accepted, with the widest offsets.
+  auto low = ParseTimestamp("1678-01-01T00:00:00+23:59");
+  auto high = ParseTimestamp("2261-12-31T23:59:59.999999999-23:59");
+  REQUIRE(low.ok());
+  REQUIRE(high.ok());
+  CHECK(FormatTimestamp(*low) == "1677-12-31T00:01:00Z");
+  CHECK(FormatTimestamp(*high) == "2262-01-01T23:58:59Z");
+}
+
+TEST_CASE("HTTP dates with negative or wrapping fields are rejected") {
+  // sscanf's %d reads signs and, in the asctime form, any number of digits.
+  CHECK_FALSE(ParseHttpDate("Sun, 06 Nov 1994 -8:49:37 GMT").ok());
+  CHECK_FALSE(ParseHttpDate("Sun, 06 Nov 1994 08:-9:37 GMT").ok());
+  CHECK_FALSE(ParseHttpDate("Sun Nov 257 08:49:37 1994").ok());  // day 257 wrapped to 1
+  CHECK_FALSE(ParseHttpDate("Sun, 00 Nov 1994 08:49:37 GMT").ok());
+}
+
+TEST_CASE("FormatDuration formats every value, the most negative included") {
+  CHECK(FormatDuration(Seconds{-90}) == "-1m30s");
+  CHECK(FormatDuration(Seconds{std::numeric_limits<Seconds::rep>::min()}) ==
+        "-106751991167300d15h30m8s");
+  CHECK(FormatDuration(Seconds{std::numeric_limits<Seconds::rep>::max()}) ==
+        "106751991167300d15h30m7s");
+}
+
+// Found by fuzz/timestamp_fuzz.cpp: the nanosecond difference of two instants
+// centuries apart overflowed.
+TEST_CASE("Retry-After dates far from now are clamped, not overflowed") {
+  auto now = *ParseTimestamp("2026-11-29T10:00:00.500Z");
+  CHECK(ParseRetryAfter("Sun Nov  6 08:49:37 1709", now)->count() == 0);
+  CHECK(ParseRetryAfter("Sun, 06 Nov 2261 08:49:37 GMT", now)->count() == 86400LL * 366);
+  // A fraction of a second still to go counts as a whole second.
+  CHECK(ParseRetryAfter("Sun, 29 Nov 2026 10:00:01 GMT", now)->count() == 1);
 }

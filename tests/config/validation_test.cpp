@@ -323,6 +323,14 @@ TEST_CASE("a config that enforces nothing is an error") {
   CheckLoads(std::string(kMinimal) + "budgets: []\n");
 }
 
+// Found by fuzz/config_fuzz.cpp: yaml-cpp's LoadAll never returned on these
+// (an empty document at the ',' forever, until memory ran out).
+TEST_CASE("a comma at the top level is a syntax error, not an endless parse") {
+  CheckOneError(",", "1:1", "", "YAML syntax error: unexpected \",\"");
+  CheckOneError(", a\n", "1:1", "", "YAML syntax error: unexpected \",\"");
+  CheckOneError("# comment\n  ,\n", "2:3", "", "YAML syntax error: unexpected \",\"");
+}
+
 TEST_CASE("document-level errors") {
   CheckOneError("", "1:1", "", "the file is empty");
   CheckOneError("# only a comment\n\n", "1:1", "", "the file is empty");
