@@ -65,6 +65,9 @@ struct Transfer {
   HttpResponse response;
   std::size_t max_body = 0;
   bool too_large = false;
+  std::size_t max_header_bytes = 0;
+  std::size_t header_bytes = 0;  // every header line of the transfer, 1xx included
+  bool headers_too_large = false;
 };
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
@@ -76,7 +79,14 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
     return 0;  // aborts the transfer with CURLE_WRITE_ERROR
   }
   if (body.capacity() < body.size() + n + kJsonPadding) {
-    body.reserve(std::max(body.capacity() * 2, body.size() + n + kJsonPadding));
+    // Doubling, but never past the limit, so a body just under it does not
+    // cost twice the limit. (Not body.reserve(): libstdc++ rounds any growth
+    // up to twice the old capacity; a fresh string gets exactly what it asks.)
+    std::string bigger;
+    bigger.reserve(std::min(std::max(body.capacity() * 2, body.size() + n + kJsonPadding),
+                            t->max_body + kJsonPadding));
+    bigger.append(body);
+    body.swap(bigger);
   }
   body.append(data, n);
   return n;
@@ -85,6 +95,11 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
+  t->header_bytes += n;
+  if (t->header_bytes > t->max_header_bytes) {
+    t->headers_too_large = true;
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
   std::string_view line(data, n);
   if (line.rfind("HTTP/", 0) == 0) {  // a status line starts a new response
     t->response.headers.clear();
@@ -118,14 +133,20 @@ Status TransportError(CURLcode code, CURL* handle, const char* errbuf, const Cur
   curl_easy_getinfo(handle, CURLINFO_OS_ERRNO, &os_errno);
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT: {
-      long connect_us = 0;
-      curl_easy_getinfo(handle, CURLINFO_CONNECT_TIME_T, &connect_us);
-      if (connect_us == 0) {
-        return Unavailable("connect timeout after " +
-                           std::to_string(options.connect_timeout.count()) + "s");
+      // Connected (or reusing a connection) once the request is about to
+      // go: CURLINFO_CONNECT_TIME_T is 0 on a reused connection too.
+      curl_off_t pretransfer_us = 0;
+      curl_easy_getinfo(handle, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_us);
+      if (pretransfer_us == 0) {
+        return Unavailable(
+            "connect timeout after " +
+            std::to_string(std::min(options.connect_timeout, options.timeout).count()) + "s");
       }
       return Unavailable("timeout after " + std::to_string(options.timeout.count()) + "s");
     }
+    case CURLE_OUT_OF_MEMORY:
+      // libcurl 7.88 reports a header line over its 100 KiB limit this way.
+      return Unavailable("response header line too long (over libcurl's 100 KiB) or out of memory");
     case CURLE_COULDNT_CONNECT:
       if (os_errno == ECONNREFUSED) return Unavailable("connection refused: " + detail);
       return Unavailable("cannot connect: " + detail);
@@ -245,6 +266,7 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   }
   Transfer t;
   t.max_body = impl_->options.max_body_bytes;
+  t.max_header_bytes = impl_->options.max_header_bytes;
   char errbuf[CURL_ERROR_SIZE] = {};
   impl_->SetOptions(request, headers, t, errbuf);
   CURLcode code = curl_easy_perform(impl_->handle);
@@ -252,6 +274,10 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   if (t.too_large) {
     return Status(StatusCode::kBadResponse,
                   "response body larger than " + std::to_string(t.max_body) + " bytes");
+  }
+  if (t.headers_too_large) {
+    return Status(StatusCode::kBadResponse,
+                  "response headers larger than " + std::to_string(t.max_header_bytes) + " bytes");
   }
   if (code != CURLE_OK) return TransportError(code, impl_->handle, errbuf, impl_->options);
   curl_easy_getinfo(impl_->handle, CURLINFO_RESPONSE_CODE, &t.response.status);

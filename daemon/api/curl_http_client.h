@@ -25,6 +25,10 @@ struct CurlOptions {
   // /etc/ssl/certs/ca-certificates.crt). Tests point it elsewhere.
   std::optional<std::string> system_ca_file;
   std::size_t max_body_bytes = 64u << 20;  // bigger bodies fail with kBadResponse
+  // All header lines of a response together (real API answers send a few
+  // KiB); more fail with kBadResponse. libcurl itself refuses one header line
+  // over 100 KiB (kUnavailable, "response header line too long ...").
+  std::size_t max_header_bytes = 64u << 10;
   std::string user_agent;                  // when a request sets none
 };
 
@@ -34,9 +38,10 @@ struct CurlOptions {
 // is). Response header names are lower-cased; the body's capacity leaves
 // kJsonPadding spare bytes so PaddedJson::Borrow() needs no copy.
 // Transport failures are kUnavailable with messages such as "timeout after
-// 30s", "connection refused", "connection reset", "TLS: certificate verify
-// failed: ..."; they never contain request headers. Not thread-safe: one
-// client per thread.
+// 30s", "connect timeout after 10s" (only when no connection was made),
+// "connection refused", "connection reset", "TLS: certificate verify failed:
+// ..."; they never contain request headers. Not thread-safe: one client per
+// thread.
 class CurlHttpClient final : public HttpClient {
  public:
   explicit CurlHttpClient(CurlOptions options);

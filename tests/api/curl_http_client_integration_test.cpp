@@ -9,6 +9,7 @@
 #include <cctype>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "api/curl_http_client.h"
 #include "api/sim_fixture.h"
@@ -21,11 +22,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Accepts one connection on 127.0.0.1, reads the request head, writes
-// `reply`, and closes (with a TCP RST when `reset`).
+// Accepts one connection on 127.0.0.1; for each of `replies`, reads a
+// request head and writes the reply. Then closes (with a TCP RST when
+// `reset`), or with `hold_open` first waits until the client hangs up.
 class OneShotServer {
  public:
-  OneShotServer(std::string reply, bool reset = false) {
+  OneShotServer(std::string reply, bool reset = false)
+      : OneShotServer(std::vector<std::string>{std::move(reply)}, reset, false) {}
+  OneShotServer(std::vector<std::string> replies, bool reset, bool hold_open) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -36,7 +40,9 @@ class OneShotServer {
       return;
     }
     port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this, reply = std::move(reply), reset] { Serve(reply, reset); });
+    thread_ = std::thread([this, replies = std::move(replies), reset, hold_open] {
+      Serve(replies, reset, hold_open);
+    });
   }
   ~OneShotServer() {
     if (thread_.joinable()) thread_.join();
@@ -46,19 +52,27 @@ class OneShotServer {
   const std::string& request() const { return request_; }  // valid after the client returned
 
  private:
-  void Serve(const std::string& reply, bool reset) {
+  void Serve(const std::vector<std::string>& replies, bool reset, bool hold_open) {
     int conn = ::accept(fd_, nullptr, nullptr);
     if (conn < 0) return;
     char buf[4096];
-    while (request_.find("\r\n\r\n") == std::string::npos) {
-      ssize_t n = ::read(conn, buf, sizeof buf);
-      if (n <= 0) break;
-      request_.append(buf, static_cast<size_t>(n));
+    size_t consumed = 0;  // request_ bytes of the heads already answered
+    for (const std::string& reply : replies) {
+      size_t end;
+      while ((end = request_.find("\r\n\r\n", consumed)) == std::string::npos) {
+        ssize_t n = ::read(conn, buf, sizeof buf);
+        if (n <= 0) break;
+        request_.append(buf, static_cast<size_t>(n));
+      }
+      if (end == std::string::npos) break;
+      consumed = end + 4;
+      for (size_t off = 0; off < reply.size();) {
+        ssize_t n = ::write(conn, reply.data() + off, reply.size() - off);
+        if (n <= 0) break;
+        off += static_cast<size_t>(n);
+      }
     }
-    for (size_t off = 0; off < reply.size();) {
-      ssize_t n = ::write(conn, reply.data() + off, reply.size() - off);
-      if (n <= 0) break;
-      off += static_cast<size_t>(n);
+    while (hold_open && ::read(conn, buf, sizeof buf) > 0) {
     }
     if (reset) {
       linger lg{1, 0};
@@ -119,6 +133,53 @@ TEST_CASE("a body over the limit is refused without Content-Length too", "[integ
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kBadResponse);
   CHECK(r.status().message() == "response body larger than 4096 bytes");
+}
+
+TEST_CASE("response headers over the limit are refused", "[integration]") {
+  std::string head = "HTTP/1.1 200 OK\r\n";
+  for (int i = 0; i < 1000; ++i) head += "X-Junk-" + std::to_string(i) + ": 12345678\r\n";
+  OneShotServer server(head + "Content-Length: 2\r\nConnection: close\r\n\r\n{}");
+  CurlOptions options;
+  options.max_header_bytes = 4096;
+  CurlHttpClient http(options);
+  Result<HttpResponse> r = Get(http, server.url());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kBadResponse);
+  CHECK(r.status().message() == "response headers larger than 4096 bytes");
+}
+
+TEST_CASE("a header line over libcurl's own limit is named", "[integration]") {
+  OneShotServer server("HTTP/1.1 200 OK\r\nX-Junk: " + std::string(200 << 10, 'a') +
+                       "\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+  CurlOptions options;
+  options.max_header_bytes = 1 << 20;
+  CurlHttpClient http(options);
+  Result<HttpResponse> r = Get(http, server.url());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kUnavailable);
+  CHECK_THAT(r.status().message(), Catch::StartsWith("response header line too long"));
+}
+
+TEST_CASE("a timeout on an open connection is not a connect timeout", "[integration]") {
+  const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+  const std::string stalled = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"jobs\":[";
+  CurlOptions options;
+  options.timeout = 1s;
+  SECTION("a new connection") {
+    OneShotServer server({stalled}, false, true);
+    CurlHttpClient http(options);
+    Result<HttpResponse> r = Get(http, server.url());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == "timeout after 1s");
+  }
+  SECTION("a reused connection") {
+    OneShotServer server({ok, stalled}, false, true);
+    CurlHttpClient http(options);
+    REQUIRE(Get(http, server.url()).ok());
+    Result<HttpResponse> r = Get(http, server.url());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == "timeout after 1s");
+  }
 }
 
 TEST_CASE("a connection reset mid-body is a transport error", "[integration]") {
