@@ -161,26 +161,42 @@ def fmt_control(t):
 
 
 class SimClock:
-    """sim now = base + (real elapsed since the last rebase) * speed.  Thread-safe."""
+    """sim now = base + f(real elapsed since the last rebase).  Thread-safe.
 
-    def __init__(self, start, speed=1.0):
+    tick == 0: f(e) = e * speed (a continuous clock).
+    tick > 0 and speed > 1: the clock runs at real speed within each tick of `tick` real
+    seconds and jumps forward at every tick boundary, so that it averages `speed`:
+    f(e) = n * tick * speed + (e - n * tick), n = floor(e / tick)."""
+
+    def __init__(self, start, speed=1.0, tick=0.0):
         self._lock = threading.Lock()
         self._base_sim = float(start)
         self._base_real = time.monotonic()
         self._speed = float(speed)
+        self._tick = float(tick)
         self.skew = 0.0  # added to the Date header only
+
+    def _elapsed_sim(self, e):  # REQUIRES: self._lock held
+        if self._tick <= 0 or self._speed <= 1:
+            return e * self._speed
+        n = math.floor(e / self._tick)
+        return n * self._tick * self._speed + (e - n * self._tick)
 
     def now(self):
         with self._lock:
-            return self._base_sim + (time.monotonic() - self._base_real) * self._speed
+            return self._base_sim + self._elapsed_sim(time.monotonic() - self._base_real)
 
     @property
     def speed(self):
         return self._speed
 
+    @property
+    def tick(self):
+        return self._tick
+
     def _rebase(self):  # REQUIRES: self._lock held
         real = time.monotonic()
-        self._base_sim += (real - self._base_real) * self._speed
+        self._base_sim += self._elapsed_sim(real - self._base_real)
         self._base_real = real
 
     def advance(self, seconds):
@@ -197,6 +213,11 @@ class SimClock:
         with self._lock:
             self._rebase()
             self._speed = float(speed)
+
+    def set_tick(self, tick):
+        with self._lock:
+            self._rebase()
+            self._tick = float(tick)
 
 
 # --------------------------------------------------------------------------------------
@@ -219,6 +240,7 @@ CONFIG_DEFAULTS = {
     "last_links": "absent",       # last page: no _links | "_links":{"next":null} | "_links":{}
     "empty_last_page": False,     # a full page always links on (may yield an empty last page)
     "request_log_max": 200000,    # entries kept in the request log
+    "hide_future_jobs": False,    # jobs created after sim now are invisible to the API
 }
 _CONFIG_KINDS = {
     "require_filter": "bool", "terminal_delete": ("422", "200"), "cancel_delay": "num",
@@ -226,6 +248,7 @@ _CONFIG_KINDS = {
     "timestamp_form": ("z", "offset", "alternate"), "pu_null": "bool", "dates_null": "bool",
     "fail_seconds": "num", "itwin_in_grants": "bool", "request_log_max": "posint",
     "last_links": ("absent", "null", "empty"), "empty_last_page": "bool",
+    "hide_future_jobs": "bool",
 }
 
 
@@ -1320,18 +1343,22 @@ class Simulator:
             self.faults.set(faults.get("rules", []) if isinstance(faults, dict) else faults)
 
     def apply_clock(self, req):
-        if not isinstance(req, dict) or set(req) - {"advance", "set", "speed", "skew"}:
-            raise BadRequest('clock takes "advance", "set", "speed" and/or "skew"')
-        for key in ("advance", "speed", "skew"):
+        if not isinstance(req, dict) or set(req) - {"advance", "set", "speed", "skew", "tick"}:
+            raise BadRequest('clock takes "advance", "set", "speed", "skew" and/or "tick"')
+        for key in ("advance", "speed", "skew", "tick"):
             if key in req and not _is_number(req[key]):
                 raise BadRequest(f"clock {key} must be a number")
         if "speed" in req and req["speed"] < 0:
             raise BadRequest("clock speed must be >= 0")
+        if "tick" in req and req["tick"] < 0:
+            raise BadRequest("clock tick must be >= 0")
         if "set" in req:
             try:
                 target = parse_time(req["set"])
             except ValueError as e:
                 raise BadRequest(f"clock set: {e}") from None
+        if "tick" in req:
+            self.clock.set_tick(float(req["tick"]))
         if "speed" in req:  # first, so that "set" lands exactly
             self.clock.set_speed(float(req["speed"]))
         if "set" in req:
@@ -1344,7 +1371,7 @@ class Simulator:
     def clock_state(self):
         now = self.clock.now()
         return {"now": fmt_control(now), "now_epoch": now, "speed": self.clock.speed,
-                "skew": self.clock.skew}
+                "skew": self.clock.skew, "tick": self.clock.tick}
 
     # ---- API entry point -----------------------------------------------------------------
 
@@ -1587,6 +1614,8 @@ class Simulator:
         store, render = self.store, self.render
         me = self.cfg["user_id"].lower()
         i = bisect.bisect_right(store.keys, after) if after is not None else 0
+        if self.cfg["hide_future_jobs"]:  # jobs created after t come first: skip them
+            i = max(i, bisect.bisect_left(store.keys, (-int(round(t * 1_000_000)), "")))
         order, n = store.order, len(store.order)
         frags, last = [], None
         while i < n:
@@ -1628,14 +1657,22 @@ class Simulator:
             host = self.default_host
         return f"{self.scheme}://{host}"
 
-    def _op_get_job(self, ctx, _self_link):
+    def _api_job(self, ctx):
+        """The job the API may show for ctx.job_id, or None (unknown, or not yet created
+        under hide_future_jobs)."""
         job = self.store.get(ctx.job_id)
+        if job is not None and self.cfg["hide_future_jobs"] and job.created > ctx.now:
+            return None
+        return job
+
+    def _op_get_job(self, ctx, _self_link):
+        job = self._api_job(ctx)
         if job is None:
             return json_response(404, BODY_JOB_NOT_FOUND)
         return json_response(200, b'{"job":' + self.job_bytes(job, ctx.now) + b"}")
 
     def _op_cancel_job(self, ctx, _self_link):
-        job = self.store.get(ctx.job_id)
+        job = self._api_job(ctx)
         if job is None:
             return json_response(404, BODY_JOB_NOT_FOUND)
         t = ctx.now
@@ -1664,7 +1701,7 @@ class Simulator:
                              code="InvalidChange")
 
     def _op_get_progress(self, ctx, _self_link):
-        job = self.store.get(ctx.job_id)
+        job = self._api_job(ctx)
         if job is None:
             return json_response(404, BODY_JOB_NOT_FOUND)
         state, started, *_ = job.timeline(ctx.now)
@@ -1678,7 +1715,7 @@ class Simulator:
         return json_response(200, {"progress": {"percentage": pct, "state": state}})
 
     def _op_get_messages(self, ctx, _self_link):
-        job = self.store.get(ctx.job_id)
+        job = self._api_job(ctx)
         if job is None:
             return json_response(404, BODY_JOB_NOT_FOUND)
         errors = []
@@ -2057,6 +2094,9 @@ def parse_args(argv):
     p.add_argument("--tls-key", help="PEM private key for --tls-cert")
     p.add_argument("--scenario", help="JSON scenario file (config, clock, jobs, generate, faults)")
     p.add_argument("--speed", type=float, default=1.0, help="sim seconds per real second")
+    p.add_argument("--tick", type=float, default=0.0,
+                   help="real seconds per clock tick: with --speed > 1 the clock runs at real "
+                        "speed within a tick and jumps at its end (default 0 = continuous)")
     p.add_argument("--start", help="sim start time, RFC 3339 (default: the real time now)")
     p.add_argument("--token-lifetime", type=int, default=3600, help="seconds (default 3600)")
     p.add_argument("--rate-limit", type=int, default=0,
@@ -2069,8 +2109,8 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
         p.error("--tls-cert and --tls-key go together")
-    if args.speed < 0 or args.token_lifetime < 1 or args.rate_limit < 0:
-        p.error("--speed must be >= 0, --token-lifetime >= 1, --rate-limit >= 0")
+    if args.speed < 0 or args.token_lifetime < 1 or args.rate_limit < 0 or args.tick < 0:
+        p.error("--speed and --tick must be >= 0, --token-lifetime >= 1, --rate-limit >= 0")
     return args
 
 
@@ -2083,7 +2123,7 @@ def main(argv=None):
         return 2
     base = {"token_lifetime": args.token_lifetime, "rate_limit": args.rate_limit,
             "user_id": args.user_id}
-    sim = Simulator(base, SimClock(start, args.speed), args.client_id, args.client_secret,
+    sim = Simulator(base, SimClock(start, args.speed, args.tick), args.client_id, args.client_secret,
                     args.seed, args.verbose)
     if args.scenario:
         try:

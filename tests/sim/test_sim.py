@@ -178,7 +178,7 @@ class SimTestCase(unittest.TestCase):
     def setUp(self):
         self.c = Client(SIM_PROC.port)
         self.c.ctl("POST", "/_sim/reset")
-        self.c.ctl("POST", "/_sim/clock", {"set": START, "speed": 0, "skew": 0})
+        self.c.ctl("POST", "/_sim/clock", {"set": START, "speed": 0, "skew": 0, "tick": 0})
         self.tok = self.c.token()
 
     def tearDown(self):
@@ -1047,6 +1047,104 @@ class TlsTests(unittest.TestCase):
         before = read()
         subprocess.run([os.path.join(HERE, "make_test_ca.sh"), self.tmp.name], check=True)
         self.assertEqual(read(), before)
+
+
+class TickClockTests(unittest.TestCase):
+    """The ticked clock (--tick), on a fake monotonic clock: no sleeping."""
+
+    def setUp(self):
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("rc_sim_under_test", SIM)
+        self.sim = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.sim)
+        self.real = [1000.0]
+        self.sim.time.monotonic = lambda: self.real[0]
+
+    def tearDown(self):
+        self.sim.time.monotonic = time.monotonic
+
+    def test_real_speed_within_a_tick_and_jumps_at_its_end(self):
+        clock = self.sim.SimClock(0, speed=600, tick=1.0)
+        self.real[0] += 0.25
+        self.assertAlmostEqual(clock.now(), 0.25)
+        self.real[0] += 0.5
+        self.assertAlmostEqual(clock.now(), 0.75)
+        self.real[0] += 0.25  # the tick ends: 1 s of real time is 600 s of sim time
+        self.assertAlmostEqual(clock.now(), 600)
+        self.real[0] += 9.5
+        self.assertAlmostEqual(clock.now(), 6000.5)
+
+    def test_monotonic_and_rebased_by_speed_changes(self):
+        clock = self.sim.SimClock(0, speed=100, tick=2.0)
+        last = clock.now()
+        for _ in range(50):
+            self.real[0] += 0.37
+            now = clock.now()
+            self.assertGreaterEqual(now, last)
+            last = now
+        clock.set_speed(0)  # frozen
+        self.real[0] += 5
+        self.assertEqual(clock.now(), last)
+        clock.set_tick(0)
+        clock.set_speed(2)
+        self.real[0] += 1
+        self.assertAlmostEqual(clock.now(), last + 2)
+
+    def test_no_effect_at_speed_one_or_below(self):
+        clock = self.sim.SimClock(10, speed=0.5, tick=1.0)
+        self.real[0] += 3
+        self.assertAlmostEqual(clock.now(), 11.5)
+
+
+class FutureJobTests(SimTestCase):
+    def test_clock_control_takes_tick(self):
+        state = self.c.ctl("POST", "/_sim/clock", {"tick": 0.5})
+        self.assertEqual(state["tick"], 0.5)
+        self.c.ctl("POST", "/_sim/clock", {"tick": -1}, expect=400)
+        self.assertEqual(self.c.ctl("POST", "/_sim/clock", {"tick": 0})["tick"], 0)
+
+    def test_future_jobs_visible_by_default(self):
+        self.add({"id": JOB_A, "itwin_id": ITWIN_X, "created": "2026-11-29T11:00:00Z"})
+        self.assertEqual(self.list_ids(f"iTwinId eq {ITWIN_X}"), [JOB_A])
+
+    def test_hide_future_jobs(self):
+        self.c.ctl("POST", "/_sim/config", {"hide_future_jobs": True})
+        self.add({"id": JOB_A, "itwin_id": ITWIN_X, "created": "2026-11-29T11:00:00Z",
+                  "queue_seconds": None},
+                 {"id": JOB_B, "itwin_id": ITWIN_X, "created": "2026-11-29T10:30:00Z",
+                  "queue_seconds": None},
+                 {"id": JOB_C, "itwin_id": ITWIN_X, "created": "2026-11-29T09:00:00Z",
+                  "queue_seconds": None})
+        flt = f"iTwinId eq {ITWIN_X}"
+        self.assertEqual(self.list_ids(flt), [JOB_C])
+        for method in ("GET", "DELETE"):
+            status, _, body = self.c.api(method, f"/reality-conversion/jobs/{JOB_A}", self.tok)
+            self.assertEqual((status, body), (404, SEED_404))
+        status, _, _ = self.c.api("GET", f"/reality-conversion/jobs/{JOB_B}/progress", self.tok)
+        self.assertEqual(status, 404)
+        self.assertEqual(len(self.c.ctl("GET", "/_sim/jobs")["jobs"]), 3)  # control sees all
+        self.advance(1800)  # 10:30: JOB_B is created now
+        self.assertEqual(self.list_ids(flt), [JOB_B, JOB_C])
+        self.assertEqual(self.list_ids(flt, top=1), [JOB_B])
+        self.assertEqual(self.get(JOB_B)["state"], "Queued")
+        self.advance(1800)
+        self.assertEqual(self.list_ids(flt), [JOB_A, JOB_B, JOB_C])
+        status, body = self.delete(JOB_A)
+        self.assertEqual(status, 200, body)
+
+    def test_hide_future_jobs_paging(self):
+        self.c.ctl("POST", "/_sim/config", {"hide_future_jobs": True})
+        self.add(*[{"itwin_id": ITWIN_X, "created_ago": n * 60} for n in range(5)])
+        self.add(*[{"itwin_id": ITWIN_X, "created": "2026-11-29T12:00:00Z"} for _ in range(3)])
+        flt = f"iTwinId eq {ITWIN_X}"
+        status, _, body = self.c.api("GET", jobs_url(flt, top=2), self.tok)
+        seen = [j["id"] for j in body["jobs"]]
+        while "_links" in body:
+            status, _, body = self.c.api("GET", path_of(body["_links"]["next"]["href"]), self.tok)
+            self.assertEqual(status, 200, body)
+            seen += [j["id"] for j in body["jobs"]]
+        self.assertEqual(len(seen), 5)
+        self.assertEqual(len(set(seen)), 5)
 
 
 class ProcessTests(unittest.TestCase):
