@@ -227,7 +227,7 @@ ApiResult<Job> RealityConversionClient::JobRequest(ApiOperation op, const char* 
   if (!EqualsIgnoreCase(job->id, id)) {
     return ErrorFromBody(
         what, *response,
-        Status(StatusCode::kBadResponse, "the answer is about job " + job->id.substr(0, 64)));
+        Status(StatusCode::kBadResponse, "the answer is about job " + std::string(job->id.view().substr(0, 64))));
   }
   return std::move(*job);
 }
@@ -240,8 +240,12 @@ ApiResult<Job> RealityConversionClient::CancelJob(std::string_view id) {
   return JobRequest(ApiOperation::kCancelJob, "DELETE", id, Priority::kHigh);
 }
 
-std::optional<TimePoint> RealityConversionClient::CancelBlockedUntil() const {
-  return gate_.BlockedUntil(clock_.Now(), Priority::kHigh);
+std::optional<Millis> RealityConversionClient::CancelBlockedFor() const {
+  TimePoint now = clock_.Now();
+  std::optional<TimePoint> until = gate_.BlockedUntil(now, Priority::kHigh);
+  if (!until) return std::nullopt;
+  // Rounded up, and at least 1 ms: a zero wait would be retried at once.
+  return std::max(Millis{1}, std::chrono::ceil<Millis>(*until - now));
 }
 
 }  // namespace rcw

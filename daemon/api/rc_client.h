@@ -70,10 +70,12 @@ class RealityConversionClient {
   ApiResult<Job> CancelJob(std::string_view id);
 
   const std::string& base_url() const { return base_url_; }
-  // When the client-side gate would hold a cancellation back now: the moment
-  // it may go, else nullopt. Lets callers wait without sending (or auditing)
-  // a request that would not be sent.
-  std::optional<TimePoint> CancelBlockedUntil() const;
+  // When the client-side gate would hold a cancellation back now: how long
+  // until it may go, else nullopt. Lets callers wait without sending (or
+  // auditing) a request that would not be sent. A duration, not a time: the
+  // gate runs on this client's clock, which need not be the caller's (the
+  // daemon corrects its "now" by the API's Date header).
+  std::optional<Millis> CancelBlockedFor() const;
 
  private:
   // Gate, token, send; one retry with a new token after a 401. Returns the

@@ -4,23 +4,25 @@
 #include <string>
 
 #include "base/clock.h"
+#include "base/compact_string.h"
 #include "base/job.h"
 
 namespace rcw {
 
 // One ended job whose processing units were counted, once, in the window of
 // its endedDateTime.
+// The ledger keeps one per ended job of its longest window: compact, like Job.
 struct LedgerEntry {
-  std::string job_id;
+  CompactString job_id;
   TimePoint ended{};
   double processing_units = 0;
-  std::string itwin_id;
-  std::string user_id;
+  CompactString itwin_id;
+  CompactString user_id;
   JobType type = JobType::kUnknown;
   // job.name, so that a budget's match.name_regex applies to ended jobs too.
   // Empty for entries persisted before the field existed (such an entry then
   // matches a name_regex only if the regex matches the empty string).
-  std::string name;
+  CompactString name;
 };
 
 // A learned processing-unit rate for one job type.

@@ -31,7 +31,7 @@ struct PendingCancel {
 struct PersistentState {
   int version = 1;
   // Active jobs without startedDateTime: when a poll first saw them Active.
-  std::map<std::string, TimePoint> first_seen_active;
+  std::map<std::string, TimePoint, std::less<>> first_seen_active;
   // Once-only markers: "job_id|policy|limit" for warnings and violations.
   std::set<std::string> warned;
   std::set<std::string> violated;

@@ -12,7 +12,7 @@ bool AnyOf(const List& list, const Value& value) {
   return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
 }
 
-std::string_view KeyOf(GroupBy group_by, const std::string& itwin, const std::string& user,
+std::string_view KeyOf(GroupBy group_by, std::string_view itwin, std::string_view user,
                        JobType type) {
   switch (group_by) {
     case GroupBy::kItwin:

@@ -65,7 +65,7 @@ class Ledger {
   bool Add(LedgerEntry entry);
 
   std::vector<LedgerEntry> entries_;
-  std::unordered_set<std::string, IdHash, std::equal_to<>> ids_;
+  std::unordered_set<CompactString, IdHash, std::equal_to<>> ids_;
 };
 
 }  // namespace rcw

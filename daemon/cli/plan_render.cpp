@@ -76,7 +76,7 @@ std::string RenderPlan(const Config& config, const std::vector<Job>& jobs,
   for (std::uint32_t i = 0; i < jobs.size(); ++i) {
     const Job& job = jobs[i];
     if (IsTerminal(job.state)) continue;
-    auto first_seen = state.first_seen_active.find(job.id);
+    auto first_seen = state.first_seen_active.find(std::string_view(job.id));
     std::optional<TimePoint> seen;
     if (first_seen != state.first_seen_active.end()) seen = first_seen->second;
     std::optional<Seconds> running = RunningFor(job, seen, now);
@@ -103,7 +103,7 @@ std::string RenderPlan(const Config& config, const std::vector<Job>& jobs,
                   (r.finding ? " (" + reason + ")" : "");
     }
     w.EndArray().EndObject();
-    std::snprintf(line, sizeof line, "%-36s  %-20s  %-22s  %9s  %10s  ", job.id.c_str(),
+    std::snprintf(line, sizeof line, "%-36s  %-20s  %-22s  %9s  %10s  ", job.id.str().c_str(),
                   std::string(job.StateText()).c_str(), std::string(job.TypeText()).c_str(),
                   Age(running).c_str(), Units(job.processing_units, false).c_str());
     table += line + (verdicts.empty() ? "no policy applies" : verdicts) + "\n";

@@ -22,7 +22,9 @@ struct Regex {
   std::string pattern;
   std::shared_ptr<const std::regex> re;  // never null in a loaded Config
 
-  bool Search(const std::string& text) const { return std::regex_search(text, *re); }
+  bool Search(std::string_view text) const {
+    return std::regex_search(text.begin(), text.end(), *re);
+  }
 };
 
 // Which jobs a policy or budget applies to. Every list is "any of"; an empty

@@ -13,9 +13,12 @@ constexpr std::string_view kManual = "manual";
 
 }  // namespace
 
-std::string Enforcer::MarkerKey(const std::string& job, const std::string& owner,
+std::string Enforcer::MarkerKey(std::string_view job, std::string_view owner,
                                 std::string_view what) {
-  return job + "|" + owner + "|" + std::string(what);
+  std::string key;
+  key.reserve(job.size() + owner.size() + what.size() + 2);
+  key.append(job).append(1, '|').append(owner).append(1, '|').append(what);
+  return key;
 }
 
 Enforcer::Enforcer(RealityConversionClient& api, AuditSink& audit, PersistentState& state,
@@ -79,10 +82,10 @@ Status Enforcer::Decide(const CycleView& view, TimePoint now) {
     fresh_.as_of = view.polled_at;
     fresh_.valid = true;
   }
-  for (const Job& job : jobs) fresh_.states[job.id] = job.state;
   for (const Finding& f : CancellingFindings(*view.findings)) {
     if (f.policy_index || view.complete) fresh_.violators.insert(jobs[f.job_index].id);
   }
+  RememberStates(jobs);
 
   if (Status s = RecordFindings(view, now); !s.ok()) return s;
   if (view.is_poll) {
@@ -91,6 +94,17 @@ Status Enforcer::Decide(const CycleView& view, TimePoint now) {
     if (Status s = audit_.Append(lines); !s.ok()) return s;
   }
   return QueueNew(view, now);
+}
+
+void Enforcer::RememberStates(const std::vector<Job>& jobs) {
+  std::unordered_set<std::string_view> pending_ids;
+  for (const PendingCancel& p : state_.pending) pending_ids.insert(p.job_id);
+  if (pending_ids.empty() && fresh_.violators.empty()) return;
+  for (const Job& job : jobs) {
+    if (pending_ids.count(job.id) || fresh_.violators.count(job.id)) {
+      fresh_.states[job.id] = job.state;
+    }
+  }
 }
 
 Status Enforcer::RecordFindings(const CycleView& view, TimePoint now) {
@@ -137,7 +151,7 @@ Status Enforcer::DryRun(const Finding& f, const Job& job, TimePoint now) {
 
 Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
   const std::vector<Job>& jobs = *view.jobs;
-  std::unordered_set<std::string> pending_ids;
+  std::unordered_set<std::string_view> pending_ids;
   std::size_t already = 0;
   for (const PendingCancel& p : state_.pending) {
     pending_ids.insert(p.job_id);
@@ -161,11 +175,17 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
   breaker_tripped_ = sel.breaker_tripped;
 
   std::vector<AuditEvent> lines;
+  // The metric counts every hold-back; the audit log says it once per job,
+  // owner and reason (a held-back job is held back again each poll: 100,000s
+  // of lines a day otherwise).
   auto blocked = [&](const std::vector<Finding>& held, std::string_view reason) {
     if (held.empty()) return;
     if (observer_) observer_->OnBlocked(reason, held.size());
+    std::string what = "blocked:" + std::string(reason);
     for (const Finding& f : held) {
-      AuditEvent e = Line(MakePending(f, jobs[f.job_index], now), "cancel_blocked", now);
+      const Job& job = jobs[f.job_index];
+      if (!state_.violated.insert(MarkerKey(job.id, OwnerName(f), what)).second) continue;
+      AuditEvent e = Line(MakePending(f, job, now), "cancel_blocked", now);
       e.outcome = std::string(reason);
       lines.push_back(std::move(e));
     }
@@ -173,8 +193,9 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
   blocked(incomplete, "incomplete_data");
   blocked(sel.over_cycle, "max_per_cycle");
   blocked(sel.over_hour, "max_per_hour");
+  std::size_t before_breaker = lines.size();
   blocked(sel.breaker, "circuit_breaker");
-  if (sel.breaker_tripped) {
+  if (sel.breaker_tripped && lines.size() > before_breaker) {
     lines.back().message = "circuit breaker: " + std::to_string(sel.breaker.size() + already) +
                            " of " + std::to_string(view.running) +
                            " watched jobs would be cancelled (fraction " +

@@ -91,16 +91,21 @@ class Enforcer {
 
  private:
   struct Fresh {
-    std::unordered_set<std::string> violators;  // cancellable violators
-    std::unordered_map<std::string, JobState> states;
+    // Cancellable violators of the last poll (and re-checks since).
+    std::unordered_set<CompactString, TextHash, std::equal_to<>> violators;
+    // The last seen state of the jobs that are pending or violators only:
+    // the rest of a 100,000-job listing is never asked about.
+    std::unordered_map<CompactString, JobState, TextHash, std::equal_to<>> states;
     TimePoint as_of{};
     bool valid = false;
   };
 
   // "job|policy|what": the once-only markers kept in PersistentState
   // (what = a limit, "dry_run" or "finished"); pruned with the job.
-  static std::string MarkerKey(const std::string& job, const std::string& owner,
+  static std::string MarkerKey(std::string_view job, std::string_view owner,
                                std::string_view what);
+  // Fills fresh_.states for the jobs of `jobs` that are pending or violators.
+  void RememberStates(const std::vector<Job>& jobs);
   Status RecordFindings(const CycleView& view, TimePoint now);
   Status QueueNew(const CycleView& view, TimePoint now);
   Status DryRun(const Finding& f, const Job& job, TimePoint now);

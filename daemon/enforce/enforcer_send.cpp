@@ -106,8 +106,8 @@ Status Enforcer::RunDue(TimePoint now) {
 }
 
 Result<bool> Enforcer::SendOne(PendingCancel& p, TimePoint now) {
-  if (std::optional<TimePoint> blocked = api_.CancelBlockedUntil()) {
-    p.next_attempt = std::max(*blocked, now);  // our own rate gate: wait, send nothing
+  if (std::optional<Millis> wait = api_.CancelBlockedFor()) {
+    p.next_attempt = now + *wait;  // our own rate gate: wait, send nothing
     return true;
   }
   AuditEvent requested = Line(p, "cancel_requested", now);

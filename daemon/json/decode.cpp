@@ -151,9 +151,11 @@ Status WrongType(const FieldPath& w, std::string_view field, std::string_view wa
   return BadField(w, field, "expected " + std::string(want) + ", got " + std::string(TypeName(v)));
 }
 
-// A string, or (when `nullable`) null, which leaves `out` empty.
+// A string, or (when `nullable`) null, which leaves `out` empty. `Text` is
+// std::string or CompactString.
+template <typename Text>
 Status ReadString(dom::element v, const FieldPath& w, std::string_view field, bool nullable,
-                  std::string& out) {
+                  Text& out) {
   std::string_view sv;
   if (v.get_string().get(sv) == simdjson::SUCCESS) {
     out.assign(sv);
@@ -267,7 +269,7 @@ class JobDecoder {
     return true;
   }
 
-  bool String(dom::element v, std::string_view field, bool nullable, std::string& out) {
+  bool String(dom::element v, std::string_view field, bool nullable, CompactString& out) {
     return Check(ReadString(v, where_, field, nullable, out));
   }
 
@@ -528,7 +530,8 @@ struct StateReader {
     return false;
   }
 
-  bool Str(StateObject o, const char* key, std::string& out, const std::string& where) {
+  template <typename Text>  // std::string or CompactString
+  bool Str(StateObject o, const char* key, Text& out, const std::string& where) {
     std::string_view v;
     if (o[key].get_string().get(v)) return Fail(where + "." + key, "expected a string");
     out.assign(v);

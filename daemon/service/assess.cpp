@@ -65,7 +65,7 @@ Assessment Assess(const Config& config, const std::vector<Job>& jobs, bool compl
   in.config = &config;
   in.jobs = &jobs;
   in.first_seen_active = [&state](std::string_view id) -> std::optional<TimePoint> {
-    auto it = state.first_seen_active.find(std::string(id));
+    auto it = state.first_seen_active.find(id);
     if (it == state.first_seen_active.end()) return std::nullopt;
     return it->second;
   };

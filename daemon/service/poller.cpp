@@ -24,11 +24,14 @@ void ListOne(RealityConversionClient& api, const Config& config, std::optional<s
 }
 
 void FollowOutOfWindow(RealityConversionClient& api, PersistentState& state, Listing& out) {
-  std::unordered_set<std::string> listed;
-  listed.reserve(out.jobs.size());
-  for (const Job& j : out.jobs) listed.insert(j.id);
+  if (state.followed.empty()) return;
+  // The followed jobs the listing did not return (a few, against up to
+  // 100,000s listed: the small set is the one hashed).
+  std::unordered_set<std::string_view> unlisted(state.followed.begin(), state.followed.end());
+  for (const Job& j : out.jobs) unlisted.erase(j.id);
+  std::vector<Job> read;
   for (auto it = state.followed.begin(); it != state.followed.end();) {
-    if (listed.count(*it)) {
+    if (!unlisted.count(*it)) {
       ++it;
       continue;
     }
@@ -36,7 +39,7 @@ void FollowOutOfWindow(RealityConversionClient& api, PersistentState& state, Lis
     ++out.gets;
     if (r.ok()) {
       bool running = !IsTerminal(r.value().state);
-      out.jobs.push_back(std::move(r).value());
+      read.push_back(std::move(r).value());
       it = running ? std::next(it) : state.followed.erase(it);
     } else if (r.error().outcome == ApiOutcome::kNotFound) {
       it = state.followed.erase(it);
@@ -46,13 +49,16 @@ void FollowOutOfWindow(RealityConversionClient& api, PersistentState& state, Lis
       ++it;
     }
   }
+  for (Job& j : read) out.jobs.push_back(std::move(j));
 }
 
 }  // namespace
 
 Listing PollJobs(RealityConversionClient& api, const Config& config, PersistentState& state,
-                 TimePoint now) {
+                 TimePoint now, std::vector<Job> recycled) {
   Listing out;
+  out.jobs = std::move(recycled);
+  out.jobs.clear();
   if (config.watch.itwins.empty()) {
     ListOne(api, config, std::nullopt, now, out);
   } else {
@@ -64,7 +70,7 @@ Listing PollJobs(RealityConversionClient& api, const Config& config, PersistentS
   Seconds margin = std::max<Seconds>(std::chrono::hours{1}, 3 * config.watch.poll_interval);
   TimePoint edge = now - config.watch.lookback + margin;
   for (const Job& j : out.jobs) {
-    if (!IsTerminal(j.state) && j.created <= edge) state.followed.insert(j.id);
+    if (!IsTerminal(j.state) && j.created <= edge) state.followed.insert(j.id.str());
   }
   return out;
 }

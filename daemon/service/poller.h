@@ -23,8 +23,10 @@ struct Listing {
 // Lists jobs created within watch.lookback: one listing per watched iTwin
 // (or one of the client's own jobs), then GETs each job of `state.followed`
 // that the listing no longer returned. Updates `state.followed` with the
-// running jobs whose creation is near the lookback edge.
+// running jobs whose creation is near the lookback edge. `recycled` lends
+// its capacity (the previous listing's vector), so a 100,000-job poll does not
+// regrow a vector; its contents are dropped.
 Listing PollJobs(RealityConversionClient& api, const Config& config, PersistentState& state,
-                 TimePoint now);
+                 TimePoint now, std::vector<Job> recycled = {});
 
 }  // namespace rcw

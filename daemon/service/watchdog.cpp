@@ -76,8 +76,13 @@ CycleSummary Watchdog::Cycle() {
 
 CycleSummary Watchdog::CycleOrThrow() {
   const Config& config = *config_;
-  TimePoint now = clock_.Now();
-  Listing listing = PollJobs(api_, config, state_, now);
+  // The previous listing is not needed once a new one starts: its memory is
+  // reused, so a poll holds one listing, not two.
+  last_cancelling_.clear();
+  std::vector<Job> recycled = std::move(last_jobs_);
+  last_jobs_.clear();
+  TimePoint as_of;
+  Listing listing = ListNow(config, std::move(recycled), as_of);
   status_ = listing.complete ? "watching " + std::to_string(listing.jobs.size()) + " jobs"
                              : "last poll failed: " + listing.error;
   if (progress_ && !progress_()) {
@@ -85,9 +90,12 @@ CycleSummary Watchdog::CycleOrThrow() {
     stopped.error = "stopping: cycle interrupted after the listing";
     return stopped;
   }
-  // "now" after the listing: the API's Date header may have corrected it.
-  now = clock_.Now();
-  Assessment a = Assess(config, listing.jobs, listing.complete, state_, books_, now);
+  // Jobs are judged as of the listing's start (on the clock as corrected by
+  // the API's Date headers meanwhile): a page read later shows a job at
+  // least that old, so nothing is extrapolated past what was seen. A job
+  // that ended while later pages were read is not judged over its limit.
+  TimePoint now = clock_.Now();
+  Assessment a = Assess(config, listing.jobs, listing.complete, state_, books_, as_of);
   CycleSummary s;
   s.complete = listing.complete;
   s.jobs = listing.jobs.size();
@@ -123,12 +131,30 @@ CycleSummary Watchdog::CycleOrThrow() {
   return s;
 }
 
+Listing Watchdog::ListNow(const Config& config, std::vector<Job> recycled, TimePoint& as_of) {
+  for (int attempt = 0;; ++attempt) {
+    TimePoint start = clock_.Now();
+    auto steady_start = std::chrono::steady_clock::now();
+    Listing listing = PollJobs(api_, config, state_, start, std::move(recycled));
+    auto took = std::chrono::steady_clock::now() - steady_start;
+    as_of = clock_.Now() - std::chrono::duration_cast<Millis>(took);
+    // The clock was corrected during the listing (the first poll after a
+    // start, against an API whose Date differs from the host's): its
+    // createdDateTime window was wrong, so list again, once.
+    if (attempt > 0 || std::chrono::abs(as_of - start) < kClockJump) return listing;
+    LogWarn("the API's clock differs from the host's by " +
+            std::to_string(std::chrono::duration_cast<Seconds>(as_of - start).count()) +
+            " s; listing again with the corrected time");
+    recycled = std::move(listing.jobs);
+  }
+}
+
 Evaluation Watchdog::EvaluateLast(TimePoint now) const {
   EvalInputs in;
   in.config = config_.get();
   in.jobs = &last_jobs_;
   in.first_seen_active = [this](std::string_view id) -> std::optional<TimePoint> {
-    auto it = state_.first_seen_active.find(std::string(id));
+    auto it = state_.first_seen_active.find(id);
     if (it == state_.first_seen_active.end()) return std::nullopt;
     return it->second;
   };

@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "enforce/enforcer.h"
 #include "service/assess.h"
+#include "service/poller.h"
 #include "state/audit.h"
 #include "state/state_store.h"
 #include "telemetry/metrics.h"
@@ -66,7 +67,14 @@ class Watchdog {
   Status AuditEvent(const std::string& event, const std::string& message);
 
  private:
+  // A listing that moved the corrected clock by more than this is repeated.
+  static constexpr Seconds kClockJump{60};
+
   CycleSummary CycleOrThrow();
+  // Lists every watched job; `as_of` gets the listing's start on the clock as
+  // corrected meanwhile. Lists a second time if the correction jumped by
+  // kClockJump or more.
+  Listing ListNow(const Config& config, std::vector<Job> recycled, TimePoint& as_of);
   Evaluation EvaluateLast(TimePoint now) const;
   void Export(const std::vector<Job>& jobs, const Assessment& a);
   // budget_warning / budget_exceeded, once per budget, group and window.

@@ -26,7 +26,7 @@ void ListsThreePages(bool tls) {
   std::set<std::string> ids;
   int active_or_queued = 0;
   ApiResult<ListStats> stats = c.client.ListJobs(SimQuery(10), [&](Job&& job) {
-    ids.insert(job.id);
+    ids.insert(job.id.str());
     if (IsRunning(job.state)) ++active_or_queued;
     CHECK(job.itwin_id == kSimItwin);
     CHECK(job.type != JobType::kUnknown);
@@ -267,7 +267,7 @@ TEST_CASE("the simulator accepts our state and creation-time filters", "[integra
   q.created_after = clock.Now() - 3600s;
   q.states = {JobState::kQueued, JobState::kActive};
   std::set<std::string> ids;
-  ApiResult<ListStats> stats = c.client.ListJobs(q, [&](Job&& job) { ids.insert(job.id); });
+  ApiResult<ListStats> stats = c.client.ListJobs(q, [&](Job&& job) { ids.insert(job.id.str()); });
   INFO((stats.ok() ? "" : stats.error().ToString()));
   REQUIRE(stats.ok());
   CHECK(ids == std::set<std::string>{"new-active", "new-queued"});
@@ -289,6 +289,6 @@ TEST_CASE("the simulator accepts our state and creation-time filters", "[integra
   CHECK(raw_jobs == 2);
   q.states = {JobState::kActive};
   ids.clear();
-  REQUIRE(c.client.ListJobs(q, [&](Job&& job) { ids.insert(job.id); }).ok());
+  REQUIRE(c.client.ListJobs(q, [&](Job&& job) { ids.insert(job.id.str()); }).ok());
   CHECK(ids == std::set<std::string>{"new-active"});
 }

@@ -46,7 +46,7 @@ struct Fixture {
   }
 
   ApiResult<ListStats> List(const ListQuery& q, std::vector<std::string>& ids) {
-    return client.ListJobs(q, [&](Job&& job) { ids.push_back(job.id); });
+    return client.ListJobs(q, [&](Job&& job) { ids.push_back(job.id.str()); });
   }
 
   FakeClock clock;

@@ -346,6 +346,22 @@ TEST_CASE("the circuit breaker holds every DELETE of the cycle") {
   CHECK(w.http.requests().empty());
   CHECK(w.observer.blocked["circuit_breaker"] == 2);
   CHECK(w.audit.Of("cancel_blocked").back().message.find("circuit breaker") != std::string::npos);
+  // Held back again at the next poll: counted again, audited once per job.
+  w.clock.Advance(30s);
+  REQUIRE(w.Cycle().ok());
+  CHECK(w.http.requests().empty());
+  CHECK(w.observer.blocked["circuit_breaker"] == 4);
+  CHECK(w.audit.Of("cancel_blocked").size() == 2);
+  // A job held back for another reason later gets a line for that reason.
+  w.config.enforcement.max_cancel_fraction = 1.0;
+  w.config.enforcement.max_cancels_per_cycle = 1;
+  w.clock.Advance(30s);
+  w.http.Respond(200, JobBody("job-1", "TerminatingOnCancel"));
+  REQUIRE(w.Cycle().ok());
+  CHECK(w.Deletes() == 1);
+  auto blocked = w.audit.Of("cancel_blocked");
+  REQUIRE(blocked.size() == 3);
+  CHECK(blocked.back().outcome == "max_per_cycle");
 }
 
 TEST_CASE("manual cancellations need no policy and no fresh poll") {
@@ -375,6 +391,26 @@ TEST_CASE("while our own rate gate is closed nothing is sent and nothing is audi
   CHECK(w.Deletes() == 1);
   CHECK(w.audit.Of("cancel_requested").size() == 1);
   CHECK(w.audit.Of("cancel_requested")[0].attempt == 1);
+}
+
+TEST_CASE("a gate wait is a duration: an API clock far from the local one neither stalls nor spins") {
+  for (auto skew : {-180 * 24h, 180 * 24h}) {  // the API's "now" months behind, then ahead
+    World w;
+    w.AddJob("job-1");
+    w.Violates(0);
+    w.gate.BlockUntil(w.clock.Now() + 10s);  // the gate runs on the local clock
+    w.http.Respond(200, JobBody("job-1", "TerminatingOnCancel"));
+    TimePoint api_now = w.clock.Now() + skew;
+    CycleView view{&w.jobs, &w.findings, true, 1, api_now};
+    REQUIRE(w.enforcer.Decide(view, api_now).ok());
+    REQUIRE(w.enforcer.RunDue(api_now).ok());
+    CHECK(w.Deletes() == 0);
+    REQUIRE(w.enforcer.NextDue(api_now));
+    CHECK(*w.enforcer.NextDue(api_now) == api_now + 10s);
+    w.clock.Advance(10s);
+    REQUIRE(w.enforcer.RunDue(api_now + 10s).ok());
+    CHECK(w.Deletes() == 1);
+  }
 }
 
 TEST_CASE("a retry that cannot go before the next poll is not due (no busy wake-ups)") {

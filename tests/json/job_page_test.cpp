@@ -313,10 +313,10 @@ TEST_CASE("a callback may decode another body while a page is being walked") {
   Status s = DecodeJobPage(
       page,
       [&](Job&& job) {
-        ids.push_back(job.id);
+        ids.push_back(job.id.str());
         Result<Job> inner = DecodeJobEnvelope(envelope);
         REQUIRE(inner.ok());
-        ids.push_back(inner->id);
+        ids.push_back(inner->id.str());
       },
       next);
   REQUIRE(s.ok());
