@@ -34,6 +34,11 @@ bool Enforcer::dry_run() const {
   return force_dry_run_ || (config_ && config_->enforcement.dry_run);
 }
 
+bool Enforcer::ReportsOnly(const Finding& f) const {
+  return f.policy_index ? config_->policies[*f.policy_index].action == PolicyAction::kReport
+                        : config_->budgets[*f.budget_index].action == BudgetAction::kReport;
+}
+
 std::string Enforcer::OwnerName(const Finding& f) const {
   return f.policy_index ? config_->policies[*f.policy_index].name
                         : config_->budgets[*f.budget_index].name;
@@ -127,7 +132,9 @@ Status Enforcer::RecordFindings(const CycleView& view, TimePoint now) {
       continue;
     }
     if (observer_) observer_->OnViolation(owner, ToString(f.limit));
-    if (!f.cancel && !f.exempt) reported.push_back(&f);
+    // Report-only owners get the dry-run pair; a cancel_queued budget over an
+    // Active job is simply out of its action's scope: the violation line only.
+    if (!f.cancel && !f.exempt && ReportsOnly(f)) reported.push_back(&f);
   }
   if (Status s = audit_.Append(lines); !s.ok()) return s;
   for (const Finding* f : reported) {

@@ -118,6 +118,8 @@ class Enforcer {
   Status FollowUnseen(PendingCancel& p, TimePoint now, bool& done);
   AuditEvent Line(const PendingCancel& p, std::string event, TimePoint now) const;
   std::string OwnerName(const Finding& f) const;
+  // True when the finding's policy or budget has action "report".
+  bool ReportsOnly(const Finding& f) const;
   PendingCancel MakePending(const Finding& f, const Job& job, TimePoint now) const;
 
   RealityConversionClient& api_;

@@ -308,6 +308,7 @@ TEST_CASE("dry run sends nothing and writes the lines a real run would, once") {
 
 TEST_CASE("action report is a dry run of that policy only") {
   World w;
+  w.config.policies[0].action = PolicyAction::kReport;
   w.AddJob("job-1");
   w.Violates(0, false);
   REQUIRE(w.Cycle().ok());
@@ -332,6 +333,26 @@ TEST_CASE("an incomplete listing blocks budget cancellations but not per-job lim
   CHECK(w.http.last().url.ends_with("/jobs/job-2"));
   CHECK(w.observer.blocked["incomplete_data"] == 1);
   CHECK(w.audit.Of("cancel_blocked").at(0).outcome == "incomplete_data");
+}
+
+TEST_CASE("a cancel_queued budget over an Active job writes the violation only, no dry-run pair") {
+  World w;
+  w.AddJob("job-1");  // Active: out of scope of cancel_queued
+  Finding budget;
+  budget.job_index = 0;
+  budget.budget_index = 0;
+  budget.limit = LimitKind::kBudget;
+  budget.cancel = false;
+  w.findings.push_back(budget);
+  REQUIRE(w.Cycle().ok());
+  CHECK(w.audit.Of("violation").size() == 1);
+  CHECK(w.audit.Of("cancel_requested").empty());
+  CHECK(w.audit.Of("cancel_result").empty());
+  w.config.budgets[0].action = BudgetAction::kReport;  // a report-only budget does get the pair
+  w.jobs[0].id = "job-2";
+  REQUIRE(w.Cycle().ok());
+  CHECK(w.audit.Of("cancel_result").size() == 1);
+  CHECK(w.audit.Of("cancel_result").at(0).outcome == "dry_run");
 }
 
 TEST_CASE("the circuit breaker holds every DELETE of the cycle") {
