@@ -9,8 +9,7 @@
 #   BENCH_E2E_ARGS=--quick scripts/bench.sh   # extra arguments for bench/e2e_bench.py
 #
 # -O2 rather than CMake's Release -O3: the shipped daemon is built with -O2
-# (RelWithDebInfo), and g++ 12 at -O3 reports a false -Wrestrict in
-# daemon/base/timefmt.cpp, which -Werror turns into a failed build.
+# (RelWithDebInfo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

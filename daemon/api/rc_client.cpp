@@ -227,7 +227,8 @@ ApiResult<Job> RealityConversionClient::JobRequest(ApiOperation op, const char* 
   if (!EqualsIgnoreCase(job->id, id)) {
     return ErrorFromBody(
         what, *response,
-        Status(StatusCode::kBadResponse, "the answer is about job " + std::string(job->id.view().substr(0, 64))));
+        Status(StatusCode::kBadResponse,
+               "the answer is about job " + std::string(job->id.view().substr(0, 64))));
   }
   return std::move(*job);
 }

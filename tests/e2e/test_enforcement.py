@@ -67,6 +67,23 @@ class Enforcement(unittest.TestCase):
         self.assertEqual(states[ids["runaway"]]["state"], "Cancelled")
         self.assertEqual(states[ids["healthy"]]["state"], "Active")
 
+    def test_an_api_clock_months_behind_the_host_is_listed_in_its_own_time(self):
+        # The first listing's window comes from the host clock; the first answer's Date
+        # header moves "now" back by months, so the daemon lists again, once, in API time,
+        # and judges the jobs in API time.
+        self.sim.close()
+        self.sim = Sim("--start", "2026-06-01T00:00:00Z")
+        self.addCleanup(self.sim.close)
+        ids = workload(self.sim)
+        ws = self.workspace()
+        proc = ws.once()
+        self.assertIn("listing again with the corrected time", proc.stderr)
+        lists = [r for r in self.sim.requests() if r["op"] == "list_jobs"]
+        self.assertEqual(len(lists), 2)
+        self.assertIn("2026-05-", lists[1]["query"]["$filter"])  # lookback 7d before June 1
+        deleted = sorted(r["job_id"] for r in self.sim.deletes())
+        self.assertEqual(deleted, sorted([ids["runaway"], ids["stuck"]]))
+
     def test_dry_run_sends_no_delete_and_audits_what_it_would_do(self):
         ids = workload(self.sim)
         ws = self.workspace()
