@@ -309,6 +309,10 @@ def main(argv=None):
     if args.workdir:
         workdir = args.workdir
         os.makedirs(workdir, exist_ok=True)
+        if os.listdir(workdir):  # a previous run's state and audit log would mix into this one
+            print("soak: --workdir %s is not empty; give a new or empty directory" % workdir,
+                  file=sys.stderr)
+            return 2
     else:
         tmp = tempfile.TemporaryDirectory(prefix="rcw-soak-")
         workdir = tmp.name
