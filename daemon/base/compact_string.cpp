@@ -49,6 +49,11 @@ CompactString& CompactString::operator=(CompactString&& other) noexcept {
 }
 
 CompactString& CompactString::operator=(std::string_view text) {
+  if (!on_heap() && text.size() <= kInline) {  // the decoder's case: inline to inline
+    if (!text.empty()) std::memmove(buf_, text.data(), text.size());  // may overlap buf_
+    buf_[kTag] = static_cast<char>(text.size());
+    return *this;
+  }
   // `text` may point into this object's own buffer: build first, then swap in.
   CompactString fresh(text);
   return *this = std::move(fresh);
