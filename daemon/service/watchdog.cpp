@@ -137,13 +137,17 @@ Listing Watchdog::ListNow(const Config& config, std::vector<Job> recycled, TimeP
     auto steady_start = std::chrono::steady_clock::now();
     Listing listing = PollJobs(api_, config, state_, start, std::move(recycled));
     auto took = std::chrono::steady_clock::now() - steady_start;
-    as_of = clock_.Now() - std::chrono::duration_cast<Millis>(took);
+    // The start again, on the clock as corrected by the listing's answers.
+    TimePoint corrected_start = clock_.Now() - std::chrono::duration_cast<Millis>(took);
+    // The earlier of the two: a local clock found fast cannot judge jobs
+    // early, and an API clock that jumped ahead meanwhile cannot either.
+    as_of = std::min(start, corrected_start);
     // The clock was corrected during the listing (the first poll after a
     // start, against an API whose Date differs from the host's): its
     // createdDateTime window was wrong, so list again, once.
-    if (attempt > 0 || std::chrono::abs(as_of - start) < kClockJump) return listing;
+    if (attempt > 0 || std::chrono::abs(corrected_start - start) < kClockJump) return listing;
     LogWarn("the API's clock differs from the host's by " +
-            std::to_string(std::chrono::duration_cast<Seconds>(as_of - start).count()) +
+            std::to_string(std::chrono::duration_cast<Seconds>(corrected_start - start).count()) +
             " s; listing again with the corrected time");
     recycled = std::move(listing.jobs);
   }

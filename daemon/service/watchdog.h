@@ -71,9 +71,9 @@ class Watchdog {
   static constexpr Seconds kClockJump{60};
 
   CycleSummary CycleOrThrow();
-  // Lists every watched job; `as_of` gets the listing's start on the clock as
-  // corrected meanwhile. Lists a second time if the correction jumped by
-  // kClockJump or more.
+  // Lists every watched job; `as_of` gets the listing's start: the earlier
+  // of the clock before it and the clock as corrected by its answers. Lists a
+  // second time if the correction jumped by kClockJump or more.
   Listing ListNow(const Config& config, std::vector<Job> recycled, TimePoint& as_of);
   Evaluation EvaluateLast(TimePoint now) const;
   void Export(const std::vector<Job>& jobs, const Assessment& a);

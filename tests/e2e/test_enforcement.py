@@ -1,4 +1,5 @@
 """Enforcement against the simulator with the real binary (issue: core)."""
+import datetime
 import unittest
 
 import signal
@@ -83,6 +84,36 @@ class Enforcement(unittest.TestCase):
         self.assertIn("2026-05-", lists[1]["query"]["$filter"])  # lookback 7d before June 1
         deleted = sorted(r["job_id"] for r in self.sim.deletes())
         self.assertEqual(deleted, sorted([ids["runaway"], ids["stuck"]]))
+
+    def test_jobs_are_judged_as_of_the_listings_start(self):
+        # Page 1 shows "ending" Active 20 s under pointclouds-2h; page 2 is trickled, and
+        # meanwhile the API's clock moves on by 50 s, in which "ending" finishes; page 3's
+        # Date header carries them (under a minute: no second listing). Judged at the
+        # listing's end, "ending" would be over its limit and a DELETE would reach a job
+        # that has ended.
+        ids = self.sim.add_jobs([
+            job(name="ending", created_ago=2 * H, queue_seconds=20, run_seconds=2 * H - 20 + 10),
+            job(name="mesh-1", type="MeshSampling", created_ago=3 * H, queue_seconds=60,
+                run_seconds=10 * H),
+            job(name="mesh-2", type="MeshSampling", created_ago=4 * H, queue_seconds=60,
+                run_seconds=10 * H),
+        ])
+        self.sim.faults([{"match": {"op": "list_jobs"}, "after": 1, "count": 1, "kind": "slow",
+                          "bytes_per_second": 400}])
+        ws = self.workspace(watch={"page_size": 1})
+        proc = ws.start("--once")
+        self.addCleanup(proc.kill)
+        wait_for(lambda: any(r["op"] == "list_jobs" for r in self.sim.requests()),
+                 what="the first page")
+        self.sim.advance(50)  # while page 2 trickles
+        proc.communicate(timeout=60)
+        lists = [r for r in self.sim.requests() if r["op"] == "list_jobs"]
+        self.assertEqual(len(lists), 3)
+        first, last = (datetime.datetime.fromisoformat(r["sim_ts"].replace("Z", "+00:00"))
+                       for r in (lists[0], lists[2]))
+        self.assertGreaterEqual((last - first).total_seconds(), 50)
+        self.assertEqual(self.sim.deletes(), [])
+        self.assertNotIn(ids[0], {e["job_id"] for e in ws.events("violation")})
 
     def test_dry_run_sends_no_delete_and_audits_what_it_would_do(self):
         ids = workload(self.sim)
