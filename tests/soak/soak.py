@@ -125,6 +125,7 @@ class Daemon:
         self.proc = None
         self.lifetimes = []  # (start real, end real or None)
         self.rss = []        # (real ts, kB, lifetime index)
+        self.sanitizer = None  # "asan" or "tsan" when the binary is instrumented
 
     def start(self):
         log = open(os.path.join(self.workdir, "daemon.log"), "a")
@@ -143,6 +144,10 @@ class Daemon:
 
     def sample(self):
         try:
+            if self.sanitizer is None and not self.rss:
+                with open(f"/proc/{self.proc.pid}/maps") as f:
+                    maps = f.read()
+                self.sanitizer = "tsan" if "libtsan" in maps else "asan" if "libasan" in maps else ""
             with open(f"/proc/{self.proc.pid}/status") as f:
                 for line in f:
                     if line.startswith("VmRSS:"):
@@ -276,7 +281,7 @@ def load_data(workdir, w, doc, sim_jobs, requests, run):
         live_end=run["live_end"], final=run["final"], speed=a["speed"], poll=a["poll"],
         rss_limit_kib=a["rss_limit_mib"] * 1024, exit_status=run["exit_status"],
         revoked=run["revoked"], unexpected_exits=run["unexpected_exits"], wall=run["wall"],
-        seed=run["seed"], tick=a["tick"])
+        seed=run["seed"], tick=a["tick"], sanitizer=run.get("sanitizer", ""))
 
 
 def recheck(workdir):
@@ -407,7 +412,7 @@ def main(argv=None):
                "lifetimes": daemon.lifetimes, "rss": daemon.rss, "kills": plan.kills,
                "storms": plan.storms, "live_end": live_end, "final": final, "exit_status": rc,
                "revoked": revoked, "unexpected_exits": unexpected_exits,
-               "wall": time.monotonic() - started}
+               "wall": time.monotonic() - started, "sanitizer": daemon.sanitizer or ""}
         with open(os.path.join(workdir, "run.json"), "w") as f:
             json.dump(run, f)
         report = checks.run_all(load_data(workdir, w, doc, sim_jobs, requests, run))
