@@ -218,31 +218,76 @@ class Plan:
             t += rng.uniform(25, 60)
 
 
-def wait_fired(sim, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        rules = sim.ctl("GET", "faults")["rules"]
-        if rules and rules[0]["fired"] > 0:
-            return True
-        time.sleep(0.02)
-    return False
+class Conditions:
+    """The run's weather (rough and calm fault spells), 429 storms and token revocations,
+    applied on schedule by step(). A kill that waits for its moment (a DELETE or a list
+    page in flight) keeps stepping them, so a storm or a rough spell never outlasts its plan
+    (a storm frozen for a 40 s wait once kept the API at 15 requests per 5 s that long)."""
+
+    def __init__(self, sim, plan):
+        self.sim = sim
+        self.weather, self.storms = list(plan.weather), list(plan.storms)
+        self.revokes = list(plan.revokes)
+        self.rules = fault_rules(self.weather.pop(0)[1])
+        self.one_shot = None  # a kill's hang rule, kept first while it waits to fire
+        self.storm_end = None
+        self.revoked = 0
+
+    def post_rules(self):
+        extra = [self.one_shot] if self.one_shot else []
+        self.sim.ctl("POST", "faults", {"rules": extra + self.rules})
+
+    def step(self, elapsed):
+        if self.storm_end is not None and elapsed >= self.storm_end:
+            self.sim.ctl("POST", "config", {"rate_limit": self.sim.base_rate, "rate_window": 60})
+            self.storm_end = None
+        if self.storms and elapsed >= self.storms[0]["at"]:
+            storm = self.storms.pop(0)
+            self.sim.ctl("POST", "config", {"rate_limit": 15, "rate_window": 5})
+            self.storm_end = elapsed + storm["seconds"]
+        if self.weather and elapsed >= self.weather[0][0]:
+            self.rules = fault_rules(self.weather.pop(0)[1])
+            if not self.one_shot_fired():  # a fired one-shot is not re-armed
+                self.post_rules()
+        if self.revokes and elapsed >= self.revokes[0]:
+            self.revokes.pop(0)
+            self.sim.ctl("DELETE", "tokens")  # as if IMS rotated its keys: 401, then renewal
+            self.revoked += 1
+
+    def one_shot_fired(self):
+        if not self.one_shot:
+            return False
+        rules = self.sim.ctl("GET", "faults")["rules"]
+        return bool(rules) and rules[0]["fired"] > 0
+
+    def wait_fired(self, timeout, elapsed):
+        """Waits until the one-shot rule fired (True) or `timeout` passed (False), stepping
+        the conditions meanwhile; elapsed() gives the run's real seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.one_shot_fired():
+                return True
+            self.step(elapsed())
+            time.sleep(0.02)
+        return False
 
 
-def kill_and_restart(sim, daemon, kill, rules, log):
+def kill_and_restart(cond, daemon, kill, log, elapsed):
     mode = kill["mode"]
     fired = None
     if mode != "random":
         op = "list_jobs" if mode == "during_list" else "cancel_job"
-        one_shot = {"match": {"op": op}, "kind": "hang", "hang_seconds": 20, "count": 1,
-                    "process": mode == "during_delete"}
-        sim.ctl("POST", "faults", {"rules": [one_shot] + rules})
-        fired = wait_fired(sim, 40)
+        cond.one_shot = {"match": {"op": op}, "kind": "hang", "hang_seconds": 20, "count": 1,
+                         "process": mode == "during_delete"}
+        cond.post_rules()
+        fired = cond.wait_fired(40, elapsed)
         time.sleep(0.05)
-    kill["sim_ts"] = sim.now()
+    kill["sim_ts"] = cond.sim.now()
     daemon.kill9()
     kill["fired"] = fired
     if mode != "random":
-        sim.ctl("POST", "faults", {"rules": rules})
+        cond.one_shot = None
+        cond.post_rules()
     time.sleep(kill["downtime"])
     daemon.start()
     log("kill -9 #%d (%s%s), restarted after %.1fs" % (
@@ -342,22 +387,23 @@ def main(argv=None):
         if check.returncode != 0:
             print("soak: check-config failed:\n" + check.stdout + check.stderr, file=sys.stderr)
             return 1
-        weather = list(plan.weather)
-        rules = fault_rules(weather.pop(0)[1])
-        sim.ctl("POST", "faults", {"rules": rules})
+        cond = Conditions(sim, plan)
+        cond.post_rules()
         log("workdir %s; %d jobs over %g days, %d watched iTwins (+%d unwatched), speed %gx "
             "(tick %gs), about %.0fs" % (workdir, args.jobs, args.days, args.itwins,
                                          len(w.unwatched), args.speed, args.tick, duration))
         sim.ctl("POST", "clock", {"speed": args.speed})
         daemon.start()
         run_start = time.monotonic()
-        kills, storms, revokes = list(plan.kills), list(plan.storms), list(plan.revokes)
-        revoked = 0
-        storm_end = None
+
+        def elapsed_now():
+            return time.monotonic() - run_start
+
+        kills = list(plan.kills)
         unexpected_exits = []
         last_report = 0
         while True:
-            elapsed = time.monotonic() - run_start
+            elapsed = elapsed_now()
             sim_now = sim.now()
             if sim_now >= w.t_end:
                 break
@@ -367,22 +413,9 @@ def main(argv=None):
                 daemon.lifetimes[-1][1] = now_real()
                 daemon.start()
             daemon.sample()
-            if storm_end is not None and elapsed >= storm_end:
-                sim.ctl("POST", "config", {"rate_limit": sim.base_rate, "rate_window": 60})
-                storm_end = None
-            if storms and elapsed >= storms[0]["at"]:
-                storm = storms.pop(0)
-                sim.ctl("POST", "config", {"rate_limit": 15, "rate_window": 5})
-                storm_end = elapsed + storm["seconds"]
-            if weather and elapsed >= weather[0][0]:
-                rules = fault_rules(weather.pop(0)[1])
-                sim.ctl("POST", "faults", {"rules": rules})
-            if revokes and elapsed >= revokes[0]:
-                revokes.pop(0)
-                sim.ctl("DELETE", "tokens")  # as if IMS rotated its keys: 401, then renewal
-                revoked += 1
+            cond.step(elapsed)
             if kills and elapsed >= kills[0]["at"]:
-                kill_and_restart(sim, daemon, kills.pop(0), rules, log)
+                kill_and_restart(cond, daemon, kills.pop(0), log, elapsed_now)
             if elapsed - last_report >= 30:
                 last_report = elapsed
                 log("sim %s, daemon RSS %s kB" % (
@@ -411,7 +444,7 @@ def main(argv=None):
         run = {"args": vars(args), "seed": seed, "metrics_text": metrics_text,
                "lifetimes": daemon.lifetimes, "rss": daemon.rss, "kills": plan.kills,
                "storms": plan.storms, "live_end": live_end, "final": final, "exit_status": rc,
-               "revoked": revoked, "unexpected_exits": unexpected_exits,
+               "revoked": cond.revoked, "unexpected_exits": unexpected_exits,
                "wall": time.monotonic() - started, "sanitizer": daemon.sanitizer or ""}
         with open(os.path.join(workdir, "run.json"), "w") as f:
             json.dump(run, f)
