@@ -5,7 +5,8 @@
 namespace rcw {
 namespace {
 
-void ListOne(RealityConversionClient& api, const Config& config, std::optional<std::string> itwin,
+// False when the listing failed (`out` says why).
+bool ListOne(RealityConversionClient& api, const Config& config, std::optional<std::string> itwin,
              TimePoint now, Listing& out) {
   ListQuery q;
   q.itwin_id = std::move(itwin);
@@ -14,13 +15,14 @@ void ListOne(RealityConversionClient& api, const Config& config, std::optional<s
   ApiResult<ListStats> r = api.ListJobs(q, [&](Job&& job) { out.jobs.push_back(std::move(job)); });
   if (r.ok()) {
     out.pages += r.value().pages;
-    return;
+    return true;
   }
   out.complete = false;
   if (out.error.empty()) {
     out.error = "listing " + (q.itwin_id ? "iTwin " + *q.itwin_id : std::string("own jobs")) +
                 " failed: " + r.error().ToString();
   }
+  return false;
 }
 
 void FollowOutOfWindow(RealityConversionClient& api, PersistentState& state, Listing& out) {
@@ -55,14 +57,18 @@ void FollowOutOfWindow(RealityConversionClient& api, PersistentState& state, Lis
 }  // namespace
 
 Listing PollJobs(RealityConversionClient& api, const Config& config, PersistentState& state,
-                 TimePoint now, std::vector<Job> recycled) {
+                 TimePoint now, std::vector<Job> recycled, std::size_t first_itwin) {
   Listing out;
   out.jobs = std::move(recycled);
   out.jobs.clear();
   if (config.watch.itwins.empty()) {
     ListOne(api, config, std::nullopt, now, out);
   } else {
-    for (const std::string& itwin : config.watch.itwins) ListOne(api, config, itwin, now, out);
+    const std::vector<std::string>& itwins = config.watch.itwins;
+    for (std::size_t k = 0; k < itwins.size(); ++k) {
+      std::size_t i = (first_itwin + k) % itwins.size();
+      if (!ListOne(api, config, itwins[i], now, out) && !out.first_failed) out.first_failed = i;
+    }
   }
   if (out.complete) FollowOutOfWindow(api, state, out);
   // Jobs created this close to the lookback edge may leave the listing while

@@ -135,7 +135,8 @@ Listing Watchdog::ListNow(const Config& config, std::vector<Job> recycled, TimeP
   for (int attempt = 0;; ++attempt) {
     TimePoint start = clock_.Now();
     auto steady_start = std::chrono::steady_clock::now();
-    Listing listing = PollJobs(api_, config, state_, start, std::move(recycled));
+    Listing listing = PollJobs(api_, config, state_, start, std::move(recycled), first_itwin_);
+    if (listing.first_failed) first_itwin_ = *listing.first_failed;
     auto took = std::chrono::steady_clock::now() - steady_start;
     // The start again, on the clock as corrected by the listing's answers.
     TimePoint corrected_start = clock_.Now() - std::chrono::duration_cast<Millis>(took);

@@ -95,6 +95,9 @@ class Watchdog {
   std::vector<BudgetGroupStatus> last_budgets_;
   bool last_complete_ = false;
   TimePoint last_polled_at_{};
+  // Where the next poll starts listing watch.itwins: the first iTwin whose
+  // listing failed in the last poll that had a failure.
+  std::size_t first_itwin_ = 0;
   std::optional<TimePoint> next_deadline_;
   std::set<std::uint32_t> last_cancelling_;  // jobs (indexes) already decided on
   std::function<bool()> progress_;

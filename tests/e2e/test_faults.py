@@ -3,7 +3,7 @@ import os
 import signal
 import unittest
 
-from rcw_e2e import Sim, Workspace, job, main, wait_for
+from rcw_e2e import ITWIN_A, ITWIN_B, Sim, Workspace, job, main, wait_for
 
 H = 3600
 POLICIES = [{"name": "runtime-2h", "limits": {"max_runtime": "2h"}}]
@@ -37,6 +37,33 @@ class Faults(unittest.TestCase):
         requests = self.sim.requests()
         self.assertEqual([r for r in requests if r.get("early")], [])
         self.assertEqual(len([r for r in requests if r["method"] == "DELETE"]), 3)
+
+    def test_rate_limit_tighter_than_a_listing_still_reaches_every_itwin(self):
+        # The API admits 6 requests per 4 s; a whole listing takes 13 (4 pages in each of
+        # two iTwins of compliant jobs, the runaway's page in the third, and the token). A
+        # poll cut short by the 429 must be resumed where it stopped by the next one: polls
+        # that start over at the first iTwin never list the last, and its runaway runs on.
+        itwin_c = "7d3c2b1a-0f9e-4d8c-b7a6-5e4f3d2c1b0a"
+        jobs = ([job(name="a%d" % i, itwin=ITWIN_A, created_ago=60) for i in range(4)] +
+                [job(name="b%d" % i, itwin=ITWIN_B, created_ago=60) for i in range(4)] +
+                [job(name="runaway", itwin=itwin_c, created_ago=3 * H, queue_seconds=60,
+                     run_seconds=10 * H)])
+        target = self.sim.add_jobs(jobs)[-1]
+        self.sim.control("POST", "config", {"rate_limit": 6, "rate_window": 4})
+        ws = Workspace(self.sim, policies=POLICIES,
+                       watch={"itwins": [ITWIN_A, ITWIN_B, itwin_c], "page_size": 1,
+                              "poll_interval": "5s"})
+        self.addCleanup(ws.close)
+        proc = ws.spawn()
+        try:
+            wait_for(lambda: self.sim.deletes(), timeout=60, what="the runaway's DELETE")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(15), 0)
+        requests = self.sim.requests()
+        self.assertEqual([r["job_id"] for r in requests if r["method"] == "DELETE"], [target])
+        self.assertTrue(any(r["status"] == 429 for r in requests))  # the limit did bite
+        self.assertEqual([r["seq"] for r in requests if r.get("early")], [])
 
     def test_saving_job_is_not_cancellable_and_not_retried(self):
         # Ran 3h of a 3h0m20s run: it is saving its output (save_seconds 30).
