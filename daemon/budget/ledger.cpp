@@ -33,27 +33,48 @@ bool Ledger::Record(const Job& job) {
                          .name = job.name});
 }
 
+std::size_t Ledger::Find(std::string_view job_id) const {
+  std::size_t mask = slots_.size() - 1;
+  std::size_t i = std::hash<std::string_view>{}(job_id) & mask;
+  while (slots_[i] != kEmpty && std::string_view(entries_[slots_[i]].job_id) != job_id) {
+    i = (i + 1) & mask;
+  }
+  return i;
+}
+
+void Ledger::Rehash(std::size_t entries) {
+  std::size_t size = 16;
+  while (size < 2 * entries + 2) size *= 2;
+  slots_.assign(size, kEmpty);
+  for (std::size_t n = 0; n < entries_.size(); ++n) {
+    slots_[Find(entries_[n].job_id)] = static_cast<std::uint32_t>(n);
+  }
+}
+
 bool Ledger::Add(LedgerEntry entry) {
-  if (!ids_.insert(entry.job_id).second) return false;
+  if (entries_.size() >= kEmpty - 1) return false;  // 4 billion ended jobs: never
+  if (2 * (entries_.size() + 1) + 2 > slots_.size()) Rehash(entries_.size() + 1);
+  std::size_t slot = Find(entry.job_id);
+  if (slots_[slot] != kEmpty) return false;
+  slots_[slot] = static_cast<std::uint32_t>(entries_.size());
   entries_.push_back(std::move(entry));
   return true;
 }
 
-bool Ledger::Contains(std::string_view job_id) const { return ids_.find(job_id) != ids_.end(); }
+bool Ledger::Contains(std::string_view job_id) const {
+  return !slots_.empty() && slots_[Find(job_id)] != kEmpty;
+}
 
 void Ledger::Prune(TimePoint older_than) {
-  std::erase_if(entries_, [&](const LedgerEntry& e) {
-    if (e.ended >= older_than) return false;
-    ids_.erase(e.job_id);
-    return true;
-  });
+  std::size_t before = entries_.size();
+  std::erase_if(entries_, [&](const LedgerEntry& e) { return e.ended < older_than; });
+  if (entries_.size() != before) Rehash(entries_.size());  // indexes moved
 }
 
 void Ledger::Restore(std::vector<LedgerEntry> entries) {
   entries_.clear();
-  ids_.clear();
   entries_.reserve(entries.size());
-  ids_.reserve(entries.size());
+  Rehash(entries.size());
   for (LedgerEntry& e : entries) {
     if (ValidUnits(e.processing_units)) Add(std::move(e));
   }

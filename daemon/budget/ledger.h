@@ -5,11 +5,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "base/clock.h"
@@ -57,15 +57,22 @@ class Ledger {
   double Spent(const BudgetConfig& budget, std::string_view group, const WindowSpan& window) const;
 
  private:
-  struct IdHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
+  static constexpr std::uint32_t kEmpty = 0xffffffffu;
 
   bool Add(LedgerEntry entry);
+  // The slot of `job_id` in slots_: the one holding its entry's index, or the
+  // empty slot where it would go. REQUIRES: slots_ has an empty slot.
+  std::size_t Find(std::string_view job_id) const;
+  // Sizes slots_ for `entries` entries (at most half full) and re-indexes
+  // entries_.
+  void Rehash(std::size_t entries);
 
   std::vector<LedgerEntry> entries_;
-  std::unordered_set<CompactString, IdHash, std::equal_to<>> ids_;
+  // The id index: an open-addressing table (linear probing) of indexes into
+  // entries_, hashed by their job_id. Four bytes a slot, where a set of ids
+  // would hold a second copy of every 40-byte id plus a node: about 1 MB
+  // instead of 7 MB for a month of 100,000 ended jobs.
+  std::vector<std::uint32_t> slots_;
 };
 
 }  // namespace rcw

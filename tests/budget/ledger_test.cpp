@@ -91,6 +91,39 @@ TEST_CASE("prune drops entries ended before the horizon and forgets their ids",
   CHECK(ledger.Record(EndedJob({.id = "old"}, "2026-11-01T00:00:00Z", 1)));
 }
 
+TEST_CASE("the id index holds through growth and repeated pruning", "[budget][ledger]") {
+  // 5,000 ids: the index table grows many times; pruning every other hour
+  // moves the survivors, and every answer must stay right after each step.
+  Ledger ledger;
+  auto id = [](int n) { return "job-" + std::to_string(n); };
+  auto hour = [](int n) {
+    return At("2026-11-01T00:00:00Z") + std::chrono::hours{n % 200};
+  };
+  for (int n = 0; n < 5000; ++n) {
+    Job job = EndedJob({.id = id(n)}, "2026-11-01T00:00:00Z", 1);
+    job.ended = hour(n);
+    REQUIRE(ledger.Record(job));
+    REQUIRE_FALSE(ledger.Record(job));
+  }
+  CHECK(ledger.size() == 5000);
+  for (int cut = 50; cut <= 150; cut += 50) {
+    ledger.Prune(At("2026-11-01T00:00:00Z") + std::chrono::hours{cut});
+    int kept = 0;
+    for (int n = 0; n < 5000; ++n) {
+      bool should = n % 200 >= cut;
+      kept += should;
+      if (ledger.Contains(id(n)) != should) FAIL("id " << id(n) << " after prune at " << cut);
+    }
+    CHECK(ledger.size() == static_cast<std::size_t>(kept));
+    for (std::size_t i = 0; i < ledger.size(); ++i) {
+      REQUIRE(ledger.Contains(ledger.entries()[i].job_id));
+    }
+  }
+  CHECK_FALSE(ledger.Contains(""));
+  CHECK_FALSE(ledger.Contains("job-"));
+  CHECK_FALSE(Ledger().Contains("job-1"));  // empty: no table yet
+}
+
 TEST_CASE("restore replaces the contents, dropping duplicates and bad PUs", "[budget][ledger]") {
   Ledger ledger;
   REQUIRE(ledger.Record(EndedJob({.id = "gone"}, "2026-11-29T10:00:00Z", 1)));
