@@ -30,6 +30,9 @@ class JsonWriter {
 
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }
+  // Drops the text written so far but keeps the nesting: the caller has
+  // consumed str() and the document goes on (streaming).
+  void ClearOutput() { out_.clear(); }
 
  private:
   void BeforeValue();

@@ -35,15 +35,13 @@ void PruneMarkers(const std::vector<Job>& jobs, PersistentState& state) {
 
 }  // namespace
 
-void Books::Restore(const PersistentState& state) {
-  ledger.Restore(state.ledger);
+void Books::Restore(PersistentState& state) {
+  ledger.Restore(std::move(state.ledger));
+  state.ledger = {};  // moved from: also release its capacity
   rates.Restore(state.rates);
 }
 
-void Books::Store(PersistentState& state) const {
-  state.ledger = ledger.entries();
-  state.rates = rates.Learned();
-}
+void Books::Store(PersistentState& state) const { state.rates = rates.Learned(); }
 
 Assessment Assess(const Config& config, const std::vector<Job>& jobs, bool complete,
                   PersistentState& state, Books& books, TimePoint now) {

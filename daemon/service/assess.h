@@ -14,13 +14,17 @@
 
 namespace rcw {
 
-// The live budget books; mirrored into PersistentState when saved.
+// The live budget books. The ledger lives here only: Restore moves the
+// persisted entries out of the state (one copy in memory, not two; state.json
+// is written from ledger.entries()); the learned rates are mirrored back into
+// the state by Store.
 struct Books {
   Ledger ledger;
   RateEstimator rates;
 
   explicit Books(const Config& config) : rates(config) {}
-  void Restore(const PersistentState& state);
+  // Leaves state.ledger empty.
+  void Restore(PersistentState& state);
   void Store(PersistentState& state) const;
 };
 

@@ -264,7 +264,7 @@ Status Watchdog::RunDue() {
 
 Status Watchdog::Save() {
   books_.Store(state_);
-  Status s = store_.Save(state_);
+  Status s = store_.Save(state_, books_.ledger.entries());
   if (!s.ok()) LogError("cannot save state: " + s.ToString());
   return s;
 }

@@ -40,17 +40,13 @@ void WritePending(JsonWriter& w, const PendingCancel& p) {
       .EndObject();
 }
 
-void WriteLedger(JsonWriter& w, const std::vector<LedgerEntry>& ledger) {
-  w.Key("ledger").BeginArray();
-  for (const LedgerEntry& e : ledger) {
-    w.BeginObject()
-        .Key("job_id").String(e.job_id).Key("ended").String(FormatTimestampMs(e.ended))
-        .Key("pu").Number(e.processing_units).Key("itwin_id").String(e.itwin_id)
-        .Key("user_id").String(e.user_id).Key("type").String(ToString(e.type))
-        .Key("name").String(e.name)
-        .EndObject();
-  }
-  w.EndArray();
+void WriteLedgerEntry(JsonWriter& w, const LedgerEntry& e) {
+  w.BeginObject()
+      .Key("job_id").String(e.job_id).Key("ended").String(FormatTimestampMs(e.ended))
+      .Key("pu").Number(e.processing_units).Key("itwin_id").String(e.itwin_id)
+      .Key("user_id").String(e.user_id).Key("type").String(ToString(e.type))
+      .Key("name").String(e.name)
+      .EndObject();
 }
 
 Status SyncDirectory(const std::string& dir) {
@@ -62,7 +58,7 @@ Status SyncDirectory(const std::string& dir) {
   return Status::Ok();
 }
 
-Status WriteAll(int fd, const std::string& data, const std::string& path) {
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
@@ -70,14 +66,39 @@ Status WriteAll(int fd, const std::string& data, const std::string& path) {
     if (n <= 0) return Errno("cannot write", path);
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) return Errno("cannot sync", path);
   return Status::Ok();
 }
 
+// Hands the writer's output to `sink` once it holds `at_least` bytes (and at
+// the end), so a state with a month's ledger is never one 20 MB string.
+class Drain {
+ public:
+  Drain(JsonWriter& w, const StateSink& sink, std::size_t at_least)
+      : w_(w), sink_(sink), at_least_(at_least) {}
+  Status Maybe() {
+    if (!status_.ok() || w_.str().size() < at_least_) return status_;
+    return Now();
+  }
+  Status Now() {
+    if (status_.ok() && !w_.str().empty()) status_ = sink_(w_.str());
+    w_.ClearOutput();
+    return status_;
+  }
+
+ private:
+  JsonWriter& w_;
+  const StateSink& sink_;
+  std::size_t at_least_;
+  Status status_ = Status::Ok();
+};
+
 }  // namespace
 
-std::string EncodeState(const PersistentState& s) {
+Status EncodeState(const PersistentState& s, const std::vector<LedgerEntry>& ledger,
+                   const StateSink& sink) {
+  constexpr std::size_t kChunk = 64 * 1024;
   JsonWriter w;
+  Drain drain(w, sink, kChunk);
   w.BeginObject().Key("version").Int(s.version);
   w.Key("first_seen_active").BeginObject();
   for (const auto& [id, t] : s.first_seen_active) w.Key(id).String(FormatTimestampMs(t));
@@ -93,14 +114,29 @@ std::string EncodeState(const PersistentState& s) {
   w.Key("cancel_times").BeginArray();
   for (TimePoint t : s.cancel_times) w.String(FormatTimestampMs(t));
   w.EndArray();
-  WriteLedger(w, s.ledger);
+  if (Status st = drain.Maybe(); !st.ok()) return st;
+  w.Key("ledger").BeginArray();
+  for (const LedgerEntry& e : ledger) {
+    WriteLedgerEntry(w, e);
+    if (Status st = drain.Maybe(); !st.ok()) return st;
+  }
+  w.EndArray();
   w.Key("rates").BeginArray();
   for (const LearnedRate& r : s.rates) {
     w.BeginObject().Key("type").String(ToString(r.type)).Key("pu_per_hour").Number(r.pu_per_hour)
         .Key("samples").Int(r.samples).EndObject();
   }
   w.EndArray().EndObject();
-  return w.Take();
+  return drain.Now();
+}
+
+std::string EncodeState(const PersistentState& s) {
+  std::string out;
+  (void)EncodeState(s, s.ledger, [&](std::string_view chunk) {
+    out.append(chunk);
+    return Status::Ok();
+  });
+  return out;
 }
 
 Status StateStore::Prepare() const {
@@ -126,12 +162,17 @@ Result<PersistentState> StateStore::Load() const {
   return state;
 }
 
-Status StateStore::Save(const PersistentState& state) const {
+Status StateStore::Save(const PersistentState& state) const { return Save(state, state.ledger); }
+
+Status StateStore::Save(const PersistentState& state,
+                        const std::vector<LedgerEntry>& ledger) const {
   std::string path = StatePath();
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return Errno("cannot create", tmp);
-  Status written = WriteAll(fd, EncodeState(state), tmp);
+  Status written = EncodeState(state, ledger,
+                               [&](std::string_view chunk) { return WriteAll(fd, chunk, tmp); });
+  if (written.ok() && ::fsync(fd) != 0) written = Errno("cannot sync", tmp);
   ::close(fd);
   if (!written.ok()) return written;
   if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("cannot rename to", path);

@@ -84,6 +84,54 @@ TEST_CASE("a corrupt state file is refused with the file's name") {
   }
 }
 
+TEST_CASE("a big ledger is written in chunks that add up to the whole document") {
+  PersistentState s = Sample();
+  std::vector<LedgerEntry> ledger;
+  for (int n = 0; n < 3000; ++n) {
+    ledger.push_back({"job-" + std::to_string(n), At("2026-11-29T08:00:00Z"), n * 0.5,
+                      "itwin-1", "user-1", JobType::kMeshSampling, "name"});
+  }
+  std::vector<std::size_t> sizes;
+  std::string streamed;
+  REQUIRE(EncodeState(s, ledger, [&](std::string_view chunk) {
+            sizes.push_back(chunk.size());
+            streamed.append(chunk);
+            return Status::Ok();
+          }).ok());
+  CHECK(sizes.size() > 3);  // about 200 bytes an entry, 64 KB chunks
+  for (std::size_t n = 0; n + 1 < sizes.size(); ++n) CHECK(sizes[n] < 70 * 1024);
+  PersistentState whole = s;
+  whole.ledger = ledger;
+  CHECK(streamed == EncodeState(whole));
+}
+
+TEST_CASE("saving with the daemon's ledger writes that ledger, not the state's") {
+  testing::TempDir dir;
+  StateStore store(dir.path());
+  PersistentState s = Sample();  // its own ledger has job-c
+  std::vector<LedgerEntry> books = {
+      {"job-x", At("2026-11-29T09:00:00Z"), 7, "itwin-2", "user-2", JobType::kMeshSampling, ""}};
+  REQUIRE(store.Save(s, books).ok());
+  Result<PersistentState> loaded = store.Load();
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->ledger.size() == 1);
+  CHECK(loaded->ledger[0].job_id == "job-x");
+  CHECK(loaded->ledger[0].processing_units == 7);
+}
+
+TEST_CASE("a sink error stops the encoding and is returned") {
+  std::vector<LedgerEntry> ledger(2000, LedgerEntry{"job", At("2026-11-29T08:00:00Z"), 1,
+                                                    "itwin-1", "user-1", JobType::kMeshSampling,
+                                                    ""});
+  int calls = 0;
+  Status st = EncodeState(Sample(), ledger, [&](std::string_view) {
+    ++calls;
+    return Status(StatusCode::kUnavailable, "disk full");
+  });
+  CHECK(st.message() == "disk full");
+  CHECK(calls == 1);
+}
+
 TEST_CASE("saving replaces the file atomically and leaves no temp file") {
   testing::TempDir dir;
   StateStore store(dir.path());
