@@ -123,29 +123,53 @@ Result<TimePoint> ParseTimestamp(std::string_view s) {
   return t + std::chrono::duration_cast<TimePoint::duration>(frac) - offset;
 }
 
-std::string FormatTimestamp(TimePoint t) {
-  auto secs = std::chrono::floor<std::chrono::seconds>(t);
+namespace {
+
+void PutDigits(char* p, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+// "YYYY-MM-DDTHH:MM:SS[.mmm]Z" without printf: state.json holds one per
+// ledger entry (90,000 a month), written at every save.
+std::string FormatUtc(TimePoint t, bool with_ms) {
+  auto ms = std::chrono::floor<std::chrono::milliseconds>(t);
+  auto secs = std::chrono::floor<std::chrono::seconds>(ms);
   auto day = std::chrono::floor<days>(secs);
   std::chrono::year_month_day ymd{day};
   std::chrono::hh_mm_ss hms{secs - day};
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ",
-                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
-  return buf;
+  int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {  // outside TimePoint's range in practice
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", year,
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()));
+    return buf;
+  }
+  char buf[24] = "0000-00-00T00:00:00.000";
+  PutDigits(buf, static_cast<unsigned>(year), 4);
+  PutDigits(buf + 5, static_cast<unsigned>(ymd.month()), 2);
+  PutDigits(buf + 8, static_cast<unsigned>(ymd.day()), 2);
+  PutDigits(buf + 11, static_cast<unsigned>(hms.hours().count()), 2);
+  PutDigits(buf + 14, static_cast<unsigned>(hms.minutes().count()), 2);
+  PutDigits(buf + 17, static_cast<unsigned>(hms.seconds().count()), 2);
+  std::size_t size = 19;
+  if (with_ms) {
+    PutDigits(buf + 20, static_cast<unsigned>((ms - secs).count()), 3);
+    size = 23;
+  }
+  buf[size++] = 'Z';
+  return std::string(buf, size);
 }
 
-std::string FormatTimestampMs(TimePoint t) {
-  auto ms = std::chrono::floor<std::chrono::milliseconds>(t);
-  auto secs = std::chrono::floor<std::chrono::seconds>(ms);
-  std::string out = FormatTimestamp(secs);
-  char buf[8];
-  std::snprintf(buf, sizeof buf, ".%03d", static_cast<int>((ms - secs).count()));
-  out.insert(out.size() - 1, buf);
-  return out;
-}
+}  // namespace
+
+std::string FormatTimestamp(TimePoint t) { return FormatUtc(t, false); }
+
+std::string FormatTimestampMs(TimePoint t) { return FormatUtc(t, true); }
 
 Result<TimePoint> ParseHttpDate(std::string_view s) {
   constexpr std::string_view kWhat = "an HTTP date";
