@@ -38,6 +38,7 @@
 #include "fakes/fake_http_client.h"
 #include "json/decode.h"
 #include "service/assess.h"
+#include "state/state_store.h"
 
 namespace {
 
@@ -100,6 +101,7 @@ struct World {
   Books books;
   Enforcer enforcer{api, audit, state, nullptr, 42};
   std::vector<Job> last_jobs;
+  std::size_t state_bytes = 0;  // state.json's size at the last save
 };
 
 struct CycleResult {
@@ -108,7 +110,7 @@ struct CycleResult {
 };
 
 // One poll's work after the HTTP layer (Watchdog::CycleOrThrow without the
-// metrics export and the state save).
+// metrics export; the state save encodes state.json but writes nothing).
 CycleResult RunCycle(const Inputs& in, World& w, std::string& error) {
   CycleResult r;
   // As Watchdog::CycleOrThrow: the previous listing's vector is reused.
@@ -130,6 +132,15 @@ CycleResult RunCycle(const Inputs& in, World& w, std::string& error) {
     error = "decide: " + s.ToString();
     return r;
   }
+  // As Watchdog::Save, without the disk: the state and the books' ledger
+  // encoded, in chunks, to a sink that only counts.
+  w.books.Store(w.state);
+  std::size_t state_bytes = 0;
+  (void)EncodeState(w.state, w.books.ledger.entries(), [&](std::string_view chunk) {
+    state_bytes += chunk.size();
+    return Status::Ok();
+  });
+  w.state_bytes = state_bytes;
   r = {jobs.size(), a.eval.findings.size(), a.running, true};
   w.last_jobs = std::move(jobs);
   return r;
@@ -167,6 +178,8 @@ void SteadyCycles(benchmark::State& state, const Inputs& in) {
   state.counters["audit_lines_per_cycle"] =
       static_cast<double>(w.audit.lines - first_lines) / static_cast<double>(state.iterations());
   state.counters["pending"] = static_cast<double>(w.state.pending.size());
+  state.counters["ledger_entries"] = static_cast<double>(w.books.ledger.size());
+  state.counters["state_json_MB"] = static_cast<double>(w.state_bytes) / 1e6;
 }
 
 void BM_Cycle(benchmark::State& state) {
