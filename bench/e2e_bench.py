@@ -19,6 +19,9 @@ Three phases, each with its own daemon (stdlib only; the simulator is tests/sim/
 3. /metrics. A daemon with 50 policies and 50 budgets grouped by iTwin or user over jobs of
    100 iTwins and 100 users (5,000 budget groups) is scraped repeatedly while idle: time per
    scrape (median, p95, max), bytes, series, daemon CPU per scrape; plain and gzip.
+4. Ledger. N jobs in another iTwin, 90 % of them ended (as in a real lookback window): the
+   first cycle counts them into the ledger, every cycle keeps it and saves it in state.json.
+   Peak RSS, CPU per cycle (the save included), state.json size.
 
 The output JSON is {"results": [{"name", "value", "unit", "target", "met", "note"}],
 "machine": {...}}; a table is printed. --details FILE also writes the per-cycle data.
@@ -593,6 +596,69 @@ def idle_figures(run):
     return total_s, cpu_s, per_thread
 
 
+# ---------------------------------------------------------------- phase 4
+
+LEDGER_ITWIN = "1ed9e500-0000-4000-8000-00000000beef"
+
+
+def phase_ledger(args, sim, tmp):
+    """The realistic 100k listing: 90 % of the jobs in the lookback window have ended, so the
+    first cycle counts 90,000 jobs into the ledger, which every later cycle keeps, checks and
+    saves (state.json) with the rest of the state. Peak RSS, CPU per cycle, state.json size."""
+    ended, running = args.jobs * 9 // 10, args.jobs - args.jobs * 9 // 10
+    users = [USER] + [str(uuid.UUID(int=i + 1)) for i in range(9)]
+    common = {"itwins": [LEDGER_ITWIN], "users": users, "failed_fraction": 0.1}
+    sim.control("POST", "jobs", {"generate": dict(
+        common, count=ended, seed=args.seed + 2, created_ago=[7200, 80000],
+        queue_seconds=[0, 600], run_seconds=[300, 3600])})
+    sim.control("POST", "jobs", {"generate": dict(
+        common, count=running, seed=args.seed + 3, created_ago=[120, 72000],
+        queue_seconds=[0, 7200], run_seconds=None, name_prefix="running")})
+    port = free_port()
+    doc = cycles_config(sim, tmp, port, args.interval)
+    doc["watch"]["itwins"] = [LEDGER_ITWIN]
+    doc["state"]["directory"] = os.path.join(tmp, "ledger-state")
+    doc["budgets"].append({"name": "per-itwin-monthly", "group_by": "itwin", "window": "monthly",
+                           "limit": 1e12})
+    daemon = Daemon(args.binary, tmp, "ledger", doc)
+    sampler = Sampler(daemon.pid)
+    cycles, pre_cpu = [], 0.0
+    try:
+        for c in range(args.ledger_cycles):
+            t_end, cpu_end, status = daemon.wait_cycle_end(sampler, 3 * args.interval + 180)
+            cycles.append({"cycle": c + 1, "cpu": cpu_end - pre_cpu, "status": status,
+                           "rss_kb": proc_status(daemon.pid)["VmRSS"]})
+            pre_cpu = cpu_end
+        hwm_kb = proc_status(daemon.pid)["VmHWM"]
+        with open(os.path.join(doc["state"]["directory"], "state.json")) as f:
+            state = json.load(f)
+        state_bytes = os.path.getsize(os.path.join(doc["state"]["directory"], "state.json"))
+    finally:
+        rc = daemon.stop()
+    return {"ended": ended, "running": running, "cycles": cycles, "hwm_kb": hwm_kb,
+            "ledger_entries": len(state.get("ledger", [])), "state_bytes": state_bytes,
+            "samples": sampler.samples, "exit": rc}
+
+
+def ledger_rows(led):
+    cyc = led["cycles"]
+    steady = [c["cpu"] for c in cyc[1:]] or [cyc[0]["cpu"]]
+    hwm_mb = led["hwm_kb"] / 1024
+    setup = (f"{led['ended']} ended + {led['running']} running jobs listed each cycle; "
+             f"{led['ledger_entries']} ledger entries saved; state.json "
+             f"{led['state_bytes'] / 1e6:.1f} MB written (fsync) after every cycle")
+    per_cycle = ", ".join(f"{c['cpu']:.2f}" for c in cyc)
+    return [
+        row("peak RSS with a 90% ended listing (ledger)", hwm_mb, "MB", "< 64 MB",
+            hwm_mb < 64, f"VmHWM after {len(cyc)} cycles; {setup}; " + miss(hwm_mb, 64, "MB")),
+        row("cycle CPU with a 90% ended listing (ledger), steady (max)", max(steady),
+            "s", "< 0.5 s", max(steady) < 0.5,
+            f"cycles after the first (which counts the ledger: {cyc[0]['cpu']:.2f} s incl. "
+            f"start-up); CPU per cycle (s): {per_cycle}; includes the state save; "
+            + miss(max(steady), 0.5, "s")),
+    ]
+
+
 # ---------------------------------------------------------------- phase 3
 
 def phase_scrape(args, sim, tmp):
@@ -799,10 +865,10 @@ def scrape_rows(args, scr):
     ]
 
 
-def build_results(args, run, scr):
+def build_results(args, run, scr, led):
     account_requests(run, args.jobs, 1000)
-    return (cycle_rows(args, run) + memory_rows(args, run) + request_rows(run) + idle_rows(run)
-            + scrape_rows(args, scr))
+    return (cycle_rows(args, run) + memory_rows(args, run) + ledger_rows(led) + request_rows(run)
+            + idle_rows(run) + scrape_rows(args, scr))
 
 
 def machine_info(args, load_start, version):
@@ -873,6 +939,7 @@ def main():
     args.edge_jobs = 10 if q else 100
     args.scrape_jobs = 2000 if q else 10000
     args.scrapes = 40 if q else 200
+    args.ledger_cycles = 3 if q else 4
     if args.cycles < 2:
         p.error("--cycles must be at least 2")
     if not os.access(args.binary, os.X_OK):
@@ -891,9 +958,10 @@ def main():
                 os.makedirs(os.path.join(tmp, "ht"))
                 run["heap"] = heap_peaks(args, sim, tmp, os.path.join(tmp, "ht"))
             scr = phase_scrape(args, sim, tmp)
+            led = phase_ledger(args, sim, tmp)
         finally:
             sim.close()
-    results = build_results(args, run, scr)
+    results = build_results(args, run, scr, led)
     machine = machine_info(args, load_start, version)
     machine["bench_seconds"] = round(time.time() - t0, 1)
     machine["simulator_generate_seconds"] = round(run["generate_s"], 2)
