@@ -59,6 +59,26 @@ void BM_DecodeJobPage(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeJobPage);
 
+// The overload that appends to a vector in place (no temporary Job, no
+// std::function). The daemon's poller does not use it yet (bench/NOTES.md).
+void BM_DecodeJobPageIntoVector(benchmark::State& state) {
+  const std::string& page = Page();
+  std::vector<rcw::Job> jobs;
+  jobs.reserve(kJobsPerPage);
+  for (auto _ : state) {
+    jobs.clear();
+    std::optional<std::string> next;
+    rcw::Status s = rcw::DecodeJobPage(rcw::PaddedJson::Borrow(page), jobs, next);
+    if (!s.ok() || jobs.size() != kJobsPerPage || !next) {
+      state.SkipWithError(("DecodeJobPage failed: " + s.ToString()).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(jobs.data());
+  }
+  SetCounters(state, page.size());
+}
+BENCHMARK(BM_DecodeJobPageIntoVector);
+
 // A DOM parser sized for `bytes` at the decoder's depth limit; false (and
 // the benchmark marked failed) when it cannot be.
 bool Allocate(benchmark::State& state, simdjson::dom::parser& parser, std::size_t bytes) {

@@ -2,14 +2,18 @@
 // fast_timestamp.h) and ParseTimestamp (base/timefmt.h) must agree wherever
 // the fast one returns a value; whatever ParseTimestamp accepts formats
 // (FormatTimestamp, FormatTimestampMs) to a text that both parse back to the
-// same instant. HTTP dates (ParseHttpDate, ParseRetryAfter) on the same
-// bytes: an accepted date formats and re-parses to itself; a delay is within
-// 0 .. 366 days.
+// same instant. The date cache: the input's lines, parsed in order (twice
+// over) by one FastTimestampParser, each give what a fresh parse gives, so a
+// remembered date never changes an answer. HTTP dates (ParseHttpDate,
+// ParseRetryAfter) on the same bytes: an accepted date formats and re-parses
+// to itself; a delay is within 0 .. 366 days.
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/timefmt.h"
 #include "fuzz_check.h"
@@ -40,6 +44,32 @@ void CheckRfc3339(std::string_view text) {
   RCW_FUZZ_CHECK(back_ms.ok() && *back_ms == floor<milliseconds>(*slow));
 }
 
+// One parser reads every line of `text` in order, twice: the second round
+// starts with the last line's date remembered, and a line repeating the one
+// before it hits the cache. A line of a valid date followed by one with the
+// same prefix (2026-02-28 / 2026-02-30) is the case the cache must not miss.
+void CheckCachedParser(std::string_view text) {
+  rcw::FastTimestampParser parser;
+  for (int round = 0; round < 2; ++round) {
+    std::string_view rest = text;
+    while (true) {
+      const size_t end = rest.find('\n');
+      const std::string_view line = rest.substr(0, end);
+      rcw::TimePoint cached;
+      const bool ok = parser.Parse(line, cached);
+      const std::optional<rcw::TimePoint> fresh = rcw::ParseUtcTimestampFast(line);
+      RCW_FUZZ_CHECK(ok == fresh.has_value());
+      if (ok) RCW_FUZZ_CHECK(cached == *fresh);
+      if (fresh) {
+        rcw::Result<rcw::TimePoint> slow = rcw::ParseTimestamp(line);
+        RCW_FUZZ_CHECK(slow.ok() && *slow == *fresh);
+      }
+      if (end == std::string_view::npos) break;
+      rest.remove_prefix(end + 1);
+    }
+  }
+}
+
 void CheckHttpDate(std::string_view text) {
   rcw::Result<rcw::TimePoint> t = rcw::ParseHttpDate(text);
   if (t.ok()) {
@@ -62,6 +92,7 @@ void CheckHttpDate(std::string_view text) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   CheckRfc3339(text);
+  CheckCachedParser(text);
   CheckHttpDate(text);
   return 0;
 }

@@ -169,7 +169,9 @@ Status ReadString(dom::element v, const FieldPath& w, std::string_view field, bo
 // it runs a thousand times per page. On failure `error` says where and why.
 class JobDecoder {
  public:
-  JobDecoder(const FieldPath& where, Job& job) : where_(where), job_(job) {}
+  // `times` remembers dates across the jobs of a page.
+  JobDecoder(const FieldPath& where, Job& job, FastTimestampParser& times)
+      : where_(where), job_(job), times_(times) {}
 
   bool Decode(dom::element v) {
     dom::object obj;
@@ -280,7 +282,11 @@ class JobDecoder {
       if (nullable && v.is_null()) return true;
       return WrongType(field, nullable ? "a timestamp or null" : "a timestamp", v);
     }
-    if ((out = ParseUtcTimestampFast(sv))) return true;
+    TimePoint fast;
+    if (times_.Parse(sv, fast)) {
+      out = fast;
+      return true;
+    }
     Result<TimePoint> t = ParseTimestamp(sv);
     if (!t.ok()) return Fail(field, t.status().message());
     out = *t;
@@ -324,11 +330,12 @@ class JobDecoder {
 
   FieldPath where_;
   Job& job_;
+  FastTimestampParser& times_;
   unsigned seen_ = 0;
 };
 
-Status DecodeJob(dom::element v, const FieldPath& where, Job& job) {
-  JobDecoder decoder(where, job);
+Status DecodeJob(dom::element v, const FieldPath& where, Job& job, FastTimestampParser& times) {
+  JobDecoder decoder(where, job, times);
   if (decoder.Decode(v)) return Status::Ok();
   return std::move(decoder.error);
 }
@@ -363,27 +370,27 @@ Status UniqueMember(dom::object root, std::string_view key, std::optional<dom::e
   return Status::Ok();
 }
 
-Status DecodeJobArray(dom::element jobs, const std::function<void(Job&&)>& on_job) {
+// Calls decode_one(element, where, times) for each job of the array, in
+// order, until one fails. `times` is shared by the page: its jobs mostly
+// share their dates.
+template <typename DecodeOne>
+Status ForEachJob(dom::element jobs, DecodeOne&& decode_one) {
   dom::array arr;
   if (jobs.get_array().get(arr)) return WrongType(FieldPath{"jobs"}, "", "an array", jobs);
   long index = 0;
+  FastTimestampParser times;
   for (dom::element v : arr) {
-    Job job;
-    Status s = DecodeJob(v, FieldPath{"jobs", index}, job);
+    Status s = decode_one(v, FieldPath{"jobs", index}, times);
     if (!s.ok()) return s;
-    on_job(std::move(job));
     ++index;
   }
   return Status::Ok();
 }
 
-}  // namespace
-
-// ---------------------------------------------------------------------------
-// Public decoders.
-
-Status DecodeJobPage(const PaddedJson& body, const std::function<void(Job&&)>& on_job,
-                     std::optional<std::string>& next_href) {
+// The body of both DecodeJobPage overloads; see decode.h.
+template <typename DecodeOne>
+Status DecodePage(const PaddedJson& body, DecodeOne&& decode_one,
+                  std::optional<std::string>& next_href) {
   next_href.reset();
   ParserLease lease(body.view().size());
   dom::object root;
@@ -396,9 +403,35 @@ Status DecodeJobPage(const PaddedJson& body, const std::function<void(Job&&)>& o
   std::optional<std::string> next;
   // Links first: a page with a broken link fails before delivering any job.
   if (links) s = DecodeLinks(*links, next);
-  if (s.ok()) s = DecodeJobArray(*jobs, on_job);
+  if (s.ok()) s = ForEachJob(*jobs, decode_one);
   if (s.ok()) next_href = std::move(next);
   return s;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Public decoders.
+
+Status DecodeJobPage(const PaddedJson& body, const std::function<void(Job&&)>& on_job,
+                     std::optional<std::string>& next_href) {
+  auto deliver = [&](dom::element v, const FieldPath& where, FastTimestampParser& times) {
+    Job job;
+    Status s = DecodeJob(v, where, job, times);
+    if (s.ok()) on_job(std::move(job));
+    return s;
+  };
+  return DecodePage(body, deliver, next_href);
+}
+
+Status DecodeJobPage(const PaddedJson& body, std::vector<Job>& jobs,
+                     std::optional<std::string>& next_href) {
+  auto append = [&](dom::element v, const FieldPath& where, FastTimestampParser& times) {
+    Status s = DecodeJob(v, where, jobs.emplace_back(), times);
+    if (!s.ok()) jobs.pop_back();
+    return s;
+  };
+  return DecodePage(body, append, next_href);
 }
 
 Status DecodeJobPage(std::string_view body, const std::function<void(Job&&)>& on_job,
@@ -416,7 +449,8 @@ Result<Job> DecodeJobEnvelope(std::string_view body) {
   if (!s.ok()) return s;
   if (!job_value) return BadResponse("job: missing");
   Job job;
-  s = DecodeJob(*job_value, FieldPath{"job"}, job);
+  FastTimestampParser times;
+  s = DecodeJob(*job_value, FieldPath{"job"}, job, times);
   if (!s.ok()) return s;
   return job;
 }

@@ -65,6 +65,10 @@ Status DecodeJobPage(const PaddedJson& body, const std::function<void(Job&&)>& o
 // Same, copying `body` into a padded buffer first.
 Status DecodeJobPage(std::string_view body, const std::function<void(Job&&)>& on_job,
                      std::optional<std::string>& next_href);
+// Same, appending each job to `jobs` (decoded in place: no Job is moved).
+// On failure the jobs before the bad one stay appended.
+Status DecodeJobPage(const PaddedJson& body, std::vector<Job>& jobs,
+                     std::optional<std::string>& next_href);
 
 // {"job":{...}}: the 200 body of GET /jobs/{id} and DELETE /jobs/{id}. Errors
 // name the field as "job.<field>".

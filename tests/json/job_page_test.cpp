@@ -381,3 +381,86 @@ TEST_CASE("the decoder reads every timestamp exactly as ParseTimestamp does") {
   CHECK(compared == 15 * 11 * 6 * 11);
   CHECK(accepted > 200);
 }
+
+TEST_CASE("jobs of one page that share or change dates read as ParseTimestamp reads them") {
+  // The decoder remembers the last date across the jobs of a page
+  // (json/fast_timestamp.h): same date, next date, the two spellings, and an
+  // impossible date right after a valid one with the same prefix.
+  const std::vector<std::string> texts = {
+      "2026-04-05T14:04:56Z",       "2026-04-05T13:00:00.1234567+00:00",
+      "2026-04-05T00:00:00Z",       "2026-04-04T23:59:59.9999999+00:00",
+      "2026-04-04T12:00:00+02:00",  "2024-02-29T08:00:00Z",
+      "2024-02-29T09:00:00.5+00:00", "2026-03-01T00:00:00Z"};
+  std::string body = R"({"jobs":[)";
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    if (i) body += ',';
+    // createdDateTime shares its date with the previous job's endedDateTime.
+    body += R"({"id":"j)" + std::to_string(i) +
+            R"(","state":"Success","executionInfo":{"createdDateTime":")" + texts[i] +
+            R"(","startedDateTime":")" + texts[i] + R"(","endedDateTime":")" +
+            texts[(i + 1) % texts.size()] + R"("}})";
+  }
+  body += "]}";
+  Page page = Decode(body);
+  REQUIRE(page.status.ok());
+  REQUIRE(page.jobs.size() == texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    INFO(i);
+    CHECK(page.jobs[i].created == At(texts[i].c_str()));
+    CHECK(page.jobs[i].started == At(texts[i].c_str()));
+    CHECK(page.jobs[i].ended == At(texts[(i + 1) % texts.size()].c_str()));
+  }
+
+  const std::string valid =
+      R"({"id":"a","state":"Success","executionInfo":{"createdDateTime":"2026-02-28T10:00:00Z"}})";
+  for (const char* bad : {"2026-02-30T10:00:00Z", "2026-02-29T10:00:00.0000000+00:00",
+                          "2026-02-28T24:00:00Z", "2262-02-28T10:00:00Z"}) {
+    std::string two = R"({"jobs":[)" + valid +
+                      R"(,{"id":"b","state":"Success","executionInfo":{"createdDateTime":")" +
+                      bad + R"("}}]})";
+    CHECK(ErrorOf(two) == "jobs[1].executionInfo.createdDateTime: " +
+                              ParseTimestamp(bad).status().message());
+  }
+}
+
+TEST_CASE("the vector overload appends the jobs the callback would deliver") {
+  const std::string body = testing::ReadSourceFile("tests/data/api/list_page_1.json");
+  Page page = Decode(body);
+  REQUIRE(page.status.ok());
+
+  std::vector<Job> jobs(1);
+  jobs[0].id.assign("already-there");
+  std::optional<std::string> next = "sentinel";
+  REQUIRE(DecodeJobPage(PaddedJson::Copy(body), jobs, next).ok());
+  CHECK(next == page.next);
+  REQUIRE(jobs.size() == page.jobs.size() + 1);
+  CHECK(jobs[0].id == "already-there");
+  for (std::size_t i = 0; i < page.jobs.size(); ++i) {
+    INFO(i);
+    CHECK(jobs[i + 1].id == page.jobs[i].id);
+    CHECK(jobs[i + 1].name == page.jobs[i].name);
+    CHECK(jobs[i + 1].state == page.jobs[i].state);
+    CHECK(jobs[i + 1].type == page.jobs[i].type);
+    CHECK(jobs[i + 1].created == page.jobs[i].created);
+    CHECK(jobs[i + 1].started == page.jobs[i].started);
+    CHECK(jobs[i + 1].ended == page.jobs[i].ended);
+    CHECK(jobs[i + 1].processing_units == page.jobs[i].processing_units);
+  }
+}
+
+TEST_CASE("the vector overload keeps the jobs before a bad one and drops the bad one") {
+  const std::string body =
+      R"({"jobs":[{"id":"a","state":"Active","executionInfo":{"createdDateTime":"2026-02-28T10:00:00Z"}},)"
+      R"({"id":"b","state":"Active","executionInfo":{"createdDateTime":"2026-02-30T10:00:00Z"}}],)"
+      R"("_links":{"next":{"href":"https://example.com/next"}}})";
+  std::vector<Job> jobs;
+  std::optional<std::string> next = "sentinel";
+  Status s = DecodeJobPage(PaddedJson::Copy(body), jobs, next);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message() == "jobs[1].executionInfo.createdDateTime: " +
+                           ParseTimestamp("2026-02-30T10:00:00Z").status().message());
+  CHECK_FALSE(next.has_value());
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].id == "a");
+  CHECK(jobs[0].created == At("2026-02-28T10:00:00Z"));
+}
