@@ -1,5 +1,5 @@
 // A whole cycle after the HTTP layer, as Watchdog::CycleOrThrow runs it:
-// decode every list page (DecodeJobPage, into a vector as the poller does),
+// decode every list page (DecodeJobPage, appending to a vector as the poller does),
 // Assess() (ledger, rates, first-seen marks, budgets, policies), then
 // Enforcer::Decide() (audit lines, safety limits, queueing), with a fake
 // HTTP client that is never called and an audit sink that only counts.
@@ -118,8 +118,7 @@ CycleResult RunCycle(const Inputs& in, World& w, std::string& error) {
   jobs.clear();
   for (const std::string& page : in.pages) {
     std::optional<std::string> next;
-    Status s = DecodeJobPage(PaddedJson::Borrow(page),
-                             [&](Job&& j) { jobs.push_back(std::move(j)); }, next);
+    Status s = DecodeJobPage(PaddedJson::Borrow(page), jobs, next);  // as ListJobs does
     if (!s.ok()) {
       error = "decode: " + s.ToString();
       return r;
@@ -236,8 +235,7 @@ void BM_JobMemory(benchmark::State& state) {
     std::vector<Job> jobs;
     for (const std::string& page : in.pages) {
       std::optional<std::string> next;
-      (void)DecodeJobPage(PaddedJson::Borrow(page), [&](Job&& j) { jobs.push_back(std::move(j)); },
-                          next);
+      (void)DecodeJobPage(PaddedJson::Borrow(page), jobs, next);
     }
     double n = static_cast<double>(jobs.size());
     double held = static_cast<double>(bench::HeapInUse() - before);

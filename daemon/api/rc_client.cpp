@@ -177,20 +177,15 @@ Result<std::string> RealityConversionClient::NextPageUrl(
 }
 
 ApiResult<ListStats> RealityConversionClient::ListJobs(const ListQuery& query,
-                                                       const std::function<void(Job&&)>& on_job) {
+                                                       std::vector<Job>& out) {
   if (!base_url_status_.ok()) {
     return NotSent(ApiOutcome::kClientError, "list_jobs: " + base_url_status_.message());
   }
   Result<std::string> url = BuildListUrl(base_url_, query);
   if (!url.ok()) return NotSent(ApiOutcome::kClientError, "list_jobs: " + url.status().message());
   ListStats stats;
-  auto deliver = [&](Job&& job) {
-    if (!query.states.empty() &&
-        std::find(query.states.begin(), query.states.end(), job.state) == query.states.end()) {
-      return;
-    }
-    ++stats.jobs;
-    on_job(std::move(job));
+  auto unwanted = [&](const Job& job) {
+    return std::find(query.states.begin(), query.states.end(), job.state) == query.states.end();
   };
   std::unordered_set<std::string> seen{*url};
   while (true) {
@@ -200,12 +195,30 @@ ApiResult<ListStats> RealityConversionClient::ListJobs(const ListQuery& query,
     if (!response.ok()) return response.error();
     ++stats.pages;
     std::optional<std::string> next;
-    Status page = DecodeJobPage(PaddedJson::Borrow(response->body), deliver, next);
+    std::size_t before = out.size();
+    // Decoded in place, at the end of `out` (no Job moved through a callback).
+    Status page = DecodeJobPage(PaddedJson::Borrow(response->body), out, next);
+    if (!query.states.empty()) {
+      out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(before), out.end(),
+                               unwanted),
+                out.end());
+    }
+    stats.jobs += out.size() - before;
     if (!page.ok()) return ErrorFromBody(what, *response, page);
     if (!next) return stats;
     url = NextPageUrl(*next, stats.pages, seen);
     if (!url.ok()) return ErrorFromBody(what, *response, url.status());
   }
+}
+
+ApiResult<ListStats> RealityConversionClient::ListJobs(const ListQuery& query,
+                                                       const std::function<void(Job&&)>& on_job) {
+  // The jobs are handed on after the listing (complete or not): for callers
+  // that do not keep them all; the poller appends in place.
+  std::vector<Job> jobs;
+  ApiResult<ListStats> r = ListJobs(query, jobs);
+  for (Job& job : jobs) on_job(std::move(job));
+  return r;
 }
 
 ApiResult<Job> RealityConversionClient::JobRequest(ApiOperation op, const char* method,

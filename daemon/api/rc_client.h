@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "api/api_observer.h"
 #include "api/api_types.h"
@@ -33,7 +34,7 @@ struct ClientOptions {
 
 struct ListStats {
   int pages = 0;
-  std::size_t jobs = 0;  // jobs delivered to on_job
+  std::size_t jobs = 0;  // jobs delivered (appended or handed to on_job)
 };
 
 class RealityConversionClient {
@@ -60,6 +61,11 @@ class RealityConversionClient {
   // fully counted. kBadResponse also for a next link to another scheme, host
   // or port than base_url (the token must not leave it), a link seen before
   // (a paging loop) and more than kMaxPages pages.
+  // Appends the jobs to `out`, each decoded in place (no per-job move or
+  // callback: the poller's path, 100,000 jobs a poll); on error the jobs of
+  // the pages read so far stay appended.
+  ApiResult<ListStats> ListJobs(const ListQuery& query, std::vector<Job>& out);
+  // The same, handing each job to `on_job` once the listing has ended.
   ApiResult<ListStats> ListJobs(const ListQuery& query, const std::function<void(Job&&)>& on_job);
 
   // GET /jobs/{id}. An id outside [A-Za-z0-9-] is refused unsent

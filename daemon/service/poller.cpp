@@ -12,7 +12,7 @@ bool ListOne(RealityConversionClient& api, const Config& config, std::optional<s
   q.itwin_id = std::move(itwin);
   q.created_after = now - config.watch.lookback;
   q.page_size = config.watch.page_size;
-  ApiResult<ListStats> r = api.ListJobs(q, [&](Job&& job) { out.jobs.push_back(std::move(job)); });
+  ApiResult<ListStats> r = api.ListJobs(q, out.jobs);
   if (r.ok()) {
     out.pages += r.value().pages;
     return true;
