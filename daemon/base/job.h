@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/compact_string.h"
+#include "base/rare_string.h"
 
 namespace rcw {
 
@@ -57,8 +58,8 @@ struct Job {
   CompactString name;     // empty when the API sent null or nothing
   CompactString user_id;
   CompactString itwin_id;
-  std::string raw_type;   // only set when type == kUnknown: the API's text
-  std::string raw_state;  // only set when state == kUnknown
+  RareString raw_type;   // only set when type == kUnknown: the API's text
+  RareString raw_state;  // only set when state == kUnknown
   JobType type = JobType::kUnknown;
   JobState state = JobState::kUnknown;
   TimePoint created{};                       // executionInfo.createdDateTime
