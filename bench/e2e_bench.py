@@ -20,8 +20,8 @@ Three phases, each with its own daemon (stdlib only; the simulator is tests/sim/
    100 iTwins and 100 users (5,000 budget groups) is scraped repeatedly while idle: time per
    scrape (median, p95, max), bytes, series, daemon CPU per scrape; plain and gzip.
 4. Ledger. N jobs in another iTwin, 90 % of them ended (as in a real lookback window): the
-   first cycle counts them into the ledger, every cycle keeps it and saves it in state.json.
-   Peak RSS, CPU per cycle (the save included), state.json size.
+   first cycle counts them into the ledger, every cycle keeps it and saves it (ledger.jsonl).
+   Peak RSS, CPU per cycle (the save included), size of the saved state.
 
 The output JSON is {"results": [{"name", "value", "unit", "target", "met", "note"}],
 "machine": {...}}; a table is printed. --details FILE also writes the per-cycle data.
@@ -604,7 +604,7 @@ LEDGER_ITWIN = "1ed9e500-0000-4000-8000-00000000beef"
 def phase_ledger(args, sim, tmp):
     """The realistic 100k listing: 90 % of the jobs in the lookback window have ended, so the
     first cycle counts 90,000 jobs into the ledger, which every later cycle keeps, checks and
-    saves (state.json) with the rest of the state. Peak RSS, CPU per cycle, state.json size."""
+    saves (ledger.jsonl) with the rest of the state. Peak RSS, CPU per cycle, saved size."""
     ended, running = args.jobs * 9 // 10, args.jobs - args.jobs * 9 // 10
     users = [USER] + [str(uuid.UUID(int=i + 1)) for i in range(9)]
     common = {"itwins": [LEDGER_ITWIN], "users": users, "failed_fraction": 0.1}
@@ -630,13 +630,15 @@ def phase_ledger(args, sim, tmp):
                            "rss_kb": proc_status(daemon.pid)["VmRSS"]})
             pre_cpu = cpu_end
         hwm_kb = proc_status(daemon.pid)["VmHWM"]
-        with open(os.path.join(doc["state"]["directory"], "state.json")) as f:
-            state = json.load(f)
-        state_bytes = os.path.getsize(os.path.join(doc["state"]["directory"], "state.json"))
+        state_dir = doc["state"]["directory"]
+        with open(os.path.join(state_dir, "ledger.jsonl")) as f:
+            entries = sum(1 for line in f if line.strip())
+        state_bytes = sum(os.path.getsize(os.path.join(state_dir, name))
+                          for name in ("state.json", "ledger.jsonl"))
     finally:
         rc = daemon.stop()
     return {"ended": ended, "running": running, "cycles": cycles, "hwm_kb": hwm_kb,
-            "ledger_entries": len(state.get("ledger", [])), "state_bytes": state_bytes,
+            "ledger_entries": entries, "state_bytes": state_bytes,
             "samples": sampler.samples, "exit": rc}
 
 
@@ -645,7 +647,7 @@ def ledger_rows(led):
     steady = [c["cpu"] for c in cyc[1:]] or [cyc[0]["cpu"]]
     hwm_mb = led["hwm_kb"] / 1024
     setup = (f"{led['ended']} ended + {led['running']} running jobs listed each cycle; "
-             f"{led['ledger_entries']} ledger entries saved; state.json "
+             f"{led['ledger_entries']} ledger entries saved; state.json + ledger.jsonl "
              f"{led['state_bytes'] / 1e6:.1f} MB written (fsync) after every cycle")
     per_cycle = ", ".join(f"{c['cpu']:.2f}" for c in cyc)
     return [

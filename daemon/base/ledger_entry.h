@@ -1,6 +1,7 @@
 // Plain values that the budget module computes and the state module persists.
 #pragma once
 
+#include <deque>
 #include <string>
 
 #include "base/clock.h"
@@ -24,6 +25,11 @@ struct LedgerEntry {
   // matches a name_regex only if the regex matches the empty string).
   CompactString name;
 };
+
+// The ledger's entries. A deque, not a vector: it grows in blocks, never by
+// moving every entry to a buffer twice the size, so a month of 90,000 entries
+// (16.6 MB) never needs 50 MB for a moment while the poll's listing is alive.
+using LedgerEntries = std::deque<LedgerEntry>;
 
 // A learned processing-unit rate for one job type.
 struct LearnedRate {

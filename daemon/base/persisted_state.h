@@ -43,7 +43,7 @@ struct PersistentState {
   std::set<std::string> followed;
   std::vector<PendingCancel> pending;
   std::vector<TimePoint> cancel_times;  // first DELETEs of the last hour
-  std::vector<LedgerEntry> ledger;
+  LedgerEntries ledger;
   std::vector<LearnedRate> rates;
 };
 

@@ -43,11 +43,11 @@ class Ledger {
   void Prune(TimePoint older_than);
 
   // For persistence: every entry, in the order recorded (or restored).
-  const std::vector<LedgerEntry>& entries() const { return entries_; }
+  const LedgerEntries& entries() const { return entries_; }
   // Replaces the contents with persisted entries. Of entries with the same
   // job id only the first is kept; entries whose PUs are not finite and >= 0
   // are dropped.
-  void Restore(std::vector<LedgerEntry> entries);
+  void Restore(LedgerEntries entries);
 
   // One pass over the entries: the PUs of the entries that match
   // `budget.match` and ended within `window`, summed per group of
@@ -67,7 +67,7 @@ class Ledger {
   // entries_.
   void Rehash(std::size_t entries);
 
-  std::vector<LedgerEntry> entries_;
+  LedgerEntries entries_;
   // The id index: an open-addressing table (linear probing) of indexes into
   // entries_, hashed by their job_id. Four bytes a slot, where a set of ids
   // would hold a second copy of every 40-byte id plus a node: about 1 MB

@@ -636,8 +636,8 @@ struct StateReader {
     return Num(o, "pu_per_hour", r.pu_per_hour, w) && Int(o, "samples", r.samples, w);
   }
 
-  template <class T, class F>
-  bool List(StateObject root, const char* key, std::vector<T>& out, F read) {
+  template <class Container, class F>  // std::vector or std::deque
+  bool List(StateObject root, const char* key, Container& out, F read) {
     StateArray a;
     if (root[key].get_array().get(a)) return Fail(key, "expected an array");
     size_t i = 0;
@@ -645,7 +645,7 @@ struct StateReader {
       std::string where = std::string(key) + "[" + std::to_string(i++) + "]";
       StateObject o;
       if (e.get_object().get(o)) return Fail(where, "expected an object");
-      T value;
+      typename Container::value_type value;
       if (!(this->*read)(o, value, where)) return false;
       out.push_back(std::move(value));
     }
@@ -689,6 +689,23 @@ struct StateReader {
 };
 
 }  // namespace
+
+Result<LedgerEntry> DecodeLedgerLine(std::string_view line) {
+  // One parser per thread, reused: a line is small, and a save's file has
+  // 100,000 of them.
+  thread_local simdjson::dom::parser parser;
+  StateElement doc;
+  if (auto err = parser.parse(line.data(), line.size(), true).get(doc)) {
+    return Status(StatusCode::kBadResponse, std::string("not valid JSON: ") +
+                                                simdjson::error_message(err));
+  }
+  StateObject o;
+  if (doc.get_object().get(o)) return Status(StatusCode::kBadResponse, "expected an object");
+  LedgerEntry entry;
+  StateReader reader;
+  if (!reader.Ledger(o, entry, "entry")) return Status(StatusCode::kBadResponse, reader.error);
+  return entry;
+}
 
 Result<PersistentState> DecodeState(std::string_view body) {
   simdjson::dom::parser parser;

@@ -11,4 +11,8 @@ namespace rcw {
 // kBadResponse naming the first bad field ("pending[2].next_attempt: ...").
 Result<PersistentState> DecodeState(std::string_view body);
 
+// One line of <state.directory>/ledger.jsonl: a ledger entry object, as in
+// state.json's "ledger" array. kBadResponse naming the bad field.
+Result<LedgerEntry> DecodeLedgerLine(std::string_view line);
+
 }  // namespace rcw

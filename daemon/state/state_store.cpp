@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <iterator>
 
 #include "base/json_writer.h"
 #include "base/timefmt.h"
@@ -94,7 +94,7 @@ class Drain {
 
 }  // namespace
 
-Status EncodeState(const PersistentState& s, const std::vector<LedgerEntry>& ledger,
+Status EncodeState(const PersistentState& s, const LedgerEntries& ledger,
                    const StateSink& sink) {
   constexpr std::size_t kChunk = 64 * 1024;
   JsonWriter w;
@@ -130,6 +130,21 @@ Status EncodeState(const PersistentState& s, const std::vector<LedgerEntry>& led
   return drain.Now();
 }
 
+Status EncodeLedger(const LedgerEntries& ledger, const StateSink& sink) {
+  constexpr std::size_t kChunk = 64 * 1024;
+  JsonWriter w;
+  std::string out;
+  for (const LedgerEntry& e : ledger) {
+    w.ClearOutput();
+    WriteLedgerEntry(w, e);
+    out.append(w.str()).push_back('\n');
+    if (out.size() < kChunk) continue;
+    if (Status st = sink(out); !st.ok()) return st;
+    out.clear();
+  }
+  return out.empty() ? Status::Ok() : sink(out);
+}
+
 std::string EncodeState(const PersistentState& s) {
   std::string out;
   (void)EncodeState(s, s.ledger, [&](std::string_view chunk) {
@@ -150,32 +165,100 @@ Status StateStore::Prepare() const {
 }
 
 Result<PersistentState> StateStore::Load() const {
-  if (::access(StatePath().c_str(), F_OK) != 0 && errno == ENOENT) return PersistentState{};
+  if (::access(StatePath().c_str(), F_OK) != 0 && errno == ENOENT) {
+    PersistentState empty;
+    if (Status s = LoadLedger(empty.ledger); !s.ok()) return s;
+    return empty;
+  }
   std::ifstream in(StatePath(), std::ios::binary);
   if (!in) return Errno("cannot read", StatePath());
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  Result<PersistentState> state = DecodeState(buf.str());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<PersistentState> state = DecodeState(text);
   if (!state.ok()) {
     return Status(StatusCode::kBadResponse, StatePath() + ": " + state.status().message());
   }
+  if (Status s = LoadLedger(state->ledger); !s.ok()) return s;
   return state;
+}
+
+Status StateStore::LoadLedger(LedgerEntries& out) const {
+  const std::string path = LedgerPath();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? Status::Ok() : Errno("cannot read", path);
+  // Line by line through a 1 MB window: a month's ledger (20 MB and more)
+  // is never in memory as text, only as entries.
+  constexpr std::size_t kBlock = 1 << 20;
+  std::string buf;
+  std::size_t line_no = 0;
+  Status status = Status::Ok();
+  auto take_lines = [&](bool at_end) {
+    std::size_t start = 0;
+    while (status.ok()) {
+      std::size_t nl = buf.find('\n', start);
+      if (nl == std::string::npos && !(at_end && start < buf.size())) break;
+      std::size_t end = nl == std::string::npos ? buf.size() : nl;
+      std::string_view line(buf.data() + start, end - start);
+      ++line_no;
+      if (!line.empty()) {
+        Result<LedgerEntry> e = DecodeLedgerLine(line);
+        if (e.ok()) {
+          out.push_back(std::move(*e));
+        } else {
+          status = Status(StatusCode::kBadResponse, path + " line " + std::to_string(line_no) +
+                                                        ": " + e.status().message());
+        }
+      }
+      start = end + 1;
+    }
+    buf.erase(0, std::min(start, buf.size()));
+  };
+  char block[64 * 1024];
+  while (status.ok()) {
+    ssize_t n = ::read(fd, block, sizeof block);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      status = Errno("cannot read", path);
+      break;
+    }
+    if (n == 0) {
+      take_lines(true);
+      break;
+    }
+    buf.append(block, static_cast<std::size_t>(n));
+    if (buf.size() >= kBlock) take_lines(false);
+  }
+  ::close(fd);
+  return status;
 }
 
 Status StateStore::Save(const PersistentState& state) const { return Save(state, state.ledger); }
 
-Status StateStore::Save(const PersistentState& state,
-                        const std::vector<LedgerEntry>& ledger) const {
-  std::string path = StatePath();
+Status StateStore::WriteAtomically(const std::string& path, const StateProducer& produce) const {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return Errno("cannot create", tmp);
-  Status written = EncodeState(state, ledger,
-                               [&](std::string_view chunk) { return WriteAll(fd, chunk, tmp); });
+  Status written = produce([&](std::string_view chunk) { return WriteAll(fd, chunk, tmp); });
   if (written.ok() && ::fsync(fd) != 0) written = Errno("cannot sync", tmp);
   ::close(fd);
   if (!written.ok()) return written;
   if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("cannot rename to", path);
+  return Status::Ok();
+}
+
+Status StateStore::Save(const PersistentState& state, const LedgerEntries& ledger) const {
+  // The ledger first: a kill between the two renames leaves the new ledger
+  // with the old state.json, whose entries (if any, from an older version)
+  // are the same jobs and merge on load, first sighting kept.
+  Status s = WriteAtomically(LedgerPath(), [&](const StateSink& sink) {
+    return EncodeLedger(ledger, sink);
+  });
+  if (s.ok()) {
+    static const LedgerEntries kNone;
+    s = WriteAtomically(StatePath(), [&](const StateSink& sink) {
+      return EncodeState(state, kNone, sink);
+    });
+  }
+  if (!s.ok()) return s;
   return SyncDirectory(directory_);
 }
 

@@ -127,7 +127,7 @@ TEST_CASE("the id index holds through growth and repeated pruning", "[budget][le
 TEST_CASE("restore replaces the contents, dropping duplicates and bad PUs", "[budget][ledger]") {
   Ledger ledger;
   REQUIRE(ledger.Record(EndedJob({.id = "gone"}, "2026-11-29T10:00:00Z", 1)));
-  std::vector<LedgerEntry> saved = {
+  LedgerEntries saved = {
       {.job_id = "a", .ended = At("2026-11-29T01:00:00Z"), .processing_units = 10},
       {.job_id = "b", .ended = At("2026-11-29T02:00:00Z"), .processing_units = 20},
       {.job_id = "a", .ended = At("2026-11-29T03:00:00Z"), .processing_units = 99},

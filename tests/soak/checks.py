@@ -5,6 +5,7 @@ import bisect
 import collections
 import datetime
 import json
+import os
 import re
 import statistics
 
@@ -266,11 +267,16 @@ def check_early(c, r):
 
 
 def check_ledger(c, r):
-    """(4) Every ended job's PUs counted exactly once: state.json's ledger against the sim."""
+    """(4) Every ended job's PUs counted exactly once: the ledger (ledger.jsonl, plus
+    state.json's "ledger" array of older versions) against the sim."""
     d, w = c.d, c.w
     with open(d.state_path) as f:
         state = json.load(f)
-    ledger = state["ledger"]
+    ledger = list(state.get("ledger", []))
+    ledger_path = os.path.join(os.path.dirname(d.state_path), "ledger.jsonl")
+    if os.path.exists(ledger_path):
+        with open(ledger_path) as f:
+            ledger += [json.loads(line) for line in f if line.strip()]
     horizon = min([d.final - 2 * 86400] + [b.window_start(d.final) for b in w.budgets])
     problems = []
     ids = collections.Counter(e["job_id"].lower() for e in ledger)

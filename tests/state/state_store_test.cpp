@@ -1,7 +1,10 @@
 #include "state/state_store.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include "base/timefmt.h"
 #include "fakes/temp_dir.h"
@@ -86,7 +89,7 @@ TEST_CASE("a corrupt state file is refused with the file's name") {
 
 TEST_CASE("a big ledger is written in chunks that add up to the whole document") {
   PersistentState s = Sample();
-  std::vector<LedgerEntry> ledger;
+  LedgerEntries ledger;
   for (int n = 0; n < 3000; ++n) {
     ledger.push_back({"job-" + std::to_string(n), At("2026-11-29T08:00:00Z"), n * 0.5,
                       "itwin-1", "user-1", JobType::kMeshSampling, "name"});
@@ -109,7 +112,7 @@ TEST_CASE("saving with the daemon's ledger writes that ledger, not the state's")
   testing::TempDir dir;
   StateStore store(dir.path());
   PersistentState s = Sample();  // its own ledger has job-c
-  std::vector<LedgerEntry> books = {
+  LedgerEntries books = {
       {"job-x", At("2026-11-29T09:00:00Z"), 7, "itwin-2", "user-2", JobType::kMeshSampling, ""}};
   REQUIRE(store.Save(s, books).ok());
   Result<PersistentState> loaded = store.Load();
@@ -120,7 +123,7 @@ TEST_CASE("saving with the daemon's ledger writes that ledger, not the state's")
 }
 
 TEST_CASE("a sink error stops the encoding and is returned") {
-  std::vector<LedgerEntry> ledger(2000, LedgerEntry{"job", At("2026-11-29T08:00:00Z"), 1,
+  LedgerEntries ledger(2000, LedgerEntry{"job", At("2026-11-29T08:00:00Z"), 1,
                                                     "itwin-1", "user-1", JobType::kMeshSampling,
                                                     ""});
   int calls = 0;
@@ -130,6 +133,79 @@ TEST_CASE("a sink error stops the encoding and is returned") {
   });
   CHECK(st.message() == "disk full");
   CHECK(calls == 1);
+}
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+}  // namespace
+
+TEST_CASE("the ledger is saved to ledger.jsonl, a line per entry, and read back a block at a time") {
+  testing::TempDir dir;
+  StateStore store(dir.path());
+  PersistentState s = Sample();
+  LedgerEntries ledger;
+  for (int n = 0; n < 8000; ++n) {  // about 1.2 MB: more than one 1 MB block
+    ledger.push_back({"job-" + std::to_string(n), At("2026-11-29T08:00:00Z"), n * 0.25,
+                      "itwin-1", "user-1", JobType::kMeshSampling, "name \"" + std::to_string(n)});
+  }
+  REQUIRE(store.Save(s, ledger).ok());
+  std::string lines = ReadFile(store.LedgerPath());
+  CHECK(lines.size() > (1u << 20));
+  CHECK(std::count(lines.begin(), lines.end(), '\n') == 8000);
+  CHECK(ReadFile(store.StatePath()).find("\"ledger\":[]") != std::string::npos);
+  Result<PersistentState> loaded = store.Load();
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->ledger.size() == 8000);
+  for (int n : {0, 1, 4999, 7999}) {
+    const LedgerEntry& e = loaded->ledger[static_cast<std::size_t>(n)];
+    CHECK(e.job_id == "job-" + std::to_string(n));
+    CHECK(e.processing_units == n * 0.25);
+    CHECK(e.name == "name \"" + std::to_string(n));
+  }
+  CHECK(loaded->pending.size() == 1);  // the rest of the state too
+}
+
+TEST_CASE("a state.json with the ledger inside (older versions) still loads, and moves out on save") {
+  testing::TempDir dir;
+  StateStore store(dir.path());
+  WriteFile(store.StatePath(), EncodeState(Sample()));  // "ledger": [job-c], no ledger.jsonl
+  Result<PersistentState> loaded = store.Load();
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->ledger.size() == 1);
+  CHECK(loaded->ledger[0].job_id == "job-c");
+  REQUIRE(store.Save(*loaded).ok());
+  CHECK(ReadFile(store.LedgerPath()).find("\"job-c\"") != std::string::npos);
+  CHECK(ReadFile(store.StatePath()).find("job-c") == std::string::npos);
+  REQUIRE(store.Load()->ledger.size() == 1);
+}
+
+TEST_CASE("a bad ledger.jsonl line is refused with the file and line; blank lines and a last line "
+          "without newline are read") {
+  testing::TempDir dir;
+  StateStore store(dir.path());
+  std::string good =
+      R"({"job_id":"a","ended":"2026-11-29T08:00:00.000Z","pu":1,"itwin_id":"i","user_id":"u","type":"MeshSampling","name":""})";
+  std::string good_b = good;
+  good_b.replace(good_b.find("\"a\""), 3, "\"b\"");
+  WriteFile(store.LedgerPath(), good + "\n\n" + good_b);
+  Result<PersistentState> ok = store.Load();
+  REQUIRE(ok.ok());
+  CHECK(ok->ledger.size() == 2);
+  WriteFile(store.LedgerPath(), good + "\n" + R"({"job_id":"c","ended":"yesterday"})" + "\n");
+  Result<PersistentState> bad = store.Load();
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("ledger.jsonl line 2: entry.ended") != std::string::npos);
+  WriteFile(store.LedgerPath(), "{not json\n");
+  CHECK(store.Load().status().message().find("line 1: not valid JSON") != std::string::npos);
 }
 
 TEST_CASE("saving replaces the file atomically and leaves no temp file") {
