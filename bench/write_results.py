@@ -314,7 +314,9 @@ class Report:
             with open(notes) as f:
                 text = f.read().strip()
             text = re.sub(r"^# .*\n+", "", text)  # its own title
-            out += "\n### Why (bench/NOTES.md)\n\n" + text + "\n"
+            text = re.sub(r"(?m)^## ", "#### ", text)  # its sections, under ours
+            out += ("\n### Where the time and memory go, and why a target is missed "
+                    "(bench/NOTES.md)\n\n" + text + "\n")
         return out
 
     def render(self):
