@@ -69,6 +69,9 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
   return Status::Ok();
 }
 
+// What a sink is handed at a time, about.
+constexpr std::size_t kChunk = 64 * 1024;
+
 // Hands the writer's output to `sink` once it holds `at_least` bytes (and at
 // the end), so a state with a month's ledger is never one 20 MB string.
 class Drain {
@@ -96,7 +99,6 @@ class Drain {
 
 Status EncodeState(const PersistentState& s, const LedgerEntries& ledger,
                    const StateSink& sink) {
-  constexpr std::size_t kChunk = 64 * 1024;
   JsonWriter w;
   Drain drain(w, sink, kChunk);
   w.BeginObject().Key("version").Int(s.version);
@@ -131,7 +133,6 @@ Status EncodeState(const PersistentState& s, const LedgerEntries& ledger,
 }
 
 Status EncodeLedger(const LedgerEntries& ledger, const StateSink& sink) {
-  constexpr std::size_t kChunk = 64 * 1024;
   JsonWriter w;
   std::string out;
   for (const LedgerEntry& e : ledger) {
