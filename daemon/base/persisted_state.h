@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -44,6 +45,9 @@ struct PersistentState {
   std::vector<PendingCancel> pending;
   std::vector<TimePoint> cancel_times;  // first DELETEs of the last hour
   LedgerEntries ledger;
+  // Jobs that ended before this were pruned from the ledger: never counted
+  // again (a raised lookback lists them anew). Unset: nothing pruned yet.
+  std::optional<TimePoint> ledger_pruned_before;
   std::vector<LearnedRate> rates;
 };
 

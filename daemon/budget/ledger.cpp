@@ -24,6 +24,7 @@ bool Ledger::Record(const Job& job) {
       !ValidUnits(*job.processing_units) || Contains(job.id)) {
     return false;
   }
+  if (pruned_before_ && *job.ended < *pruned_before_) return false;  // counted, then pruned
   return Add(LedgerEntry{.job_id = job.id,
                          .ended = *job.ended,
                          .processing_units = *job.processing_units,
@@ -66,6 +67,7 @@ bool Ledger::Contains(std::string_view job_id) const {
 }
 
 void Ledger::Prune(TimePoint older_than) {
+  if (!pruned_before_ || older_than > *pruned_before_) pruned_before_ = older_than;
   std::size_t before = entries_.size();
   std::erase_if(entries_, [&](const LedgerEntry& e) { return e.ended < older_than; });
   if (entries_.size() != before) Rehash(entries_.size());  // indexes moved

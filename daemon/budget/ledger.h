@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +41,12 @@ class Ledger {
 
   // Drops the entries that ended before `older_than` (and forgets their ids).
   // LedgerHorizon() in budget/budget_eval.h says what the daemon must keep.
+  // From then on Record refuses jobs that ended before the latest such
+  // horizon: they were counted before being pruned (a raised lookback, or a
+  // budget window that moved back, lists them again).
   void Prune(TimePoint older_than);
+  std::optional<TimePoint> pruned_before() const { return pruned_before_; }
+  void set_pruned_before(std::optional<TimePoint> t) { pruned_before_ = t; }
 
   // For persistence: every entry, in the order recorded (or restored).
   const LedgerEntries& entries() const { return entries_; }
@@ -73,6 +79,7 @@ class Ledger {
   // would hold a second copy of every 40-byte id plus a node: about 1 MB
   // instead of 7 MB for a month of 100,000 ended jobs.
   std::vector<std::uint32_t> slots_;
+  std::optional<TimePoint> pruned_before_;
 };
 
 }  // namespace rcw

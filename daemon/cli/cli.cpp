@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "api/curl_http_client.h"
+#include "base/timefmt.h"
 #include "base/version.h"
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -19,21 +20,25 @@ constexpr const char* kUsage =
     "usage: rc-watchdog COMMAND [options]\n"
     "Keeps Bentley iTwin Reality Conversion jobs within budget.\n\n"
     "commands:\n"
-    "  run -c FILE [--dry-run] [--once]   the daemon\n"
+    "  run -c FILE [--dry-run] [--once [--max-wait 5m]]\n"
+    "                                     the daemon\n"
     "  check-config -c FILE               validate the config, print a summary\n"
     "  plan -c FILE [--format table|json] [--jobs FILE] [--at TIME]\n"
     "                                     what would be done now (never cancels)\n"
     "  cancel -c FILE JOB_ID...           cancel the named jobs now\n"
     "  version                            version and library versions\n\n"
     "-c defaults to /etc/rc-watchdog/config.yaml. Exit status: 0 success,\n"
-    "1 runtime failure, 2 bad command line, 78 configuration error.\n";
+    "1 runtime failure, 2 bad command line, 75 run --once left work undone,\n"
+    "78 configuration error.\n";
 
 constexpr const char* kRunUsage =
-    "usage: rc-watchdog run -c FILE [--dry-run] [--once]\n"
+    "usage: rc-watchdog run -c FILE [--dry-run] [--once [--max-wait 5m]]\n"
     "The daemon: polls the API, evaluates policies and budgets, cancels offending\n"
-    "jobs. --dry-run makes every policy report-only; --once runs one cycle, waits\n"
-    "for the cancellations it started and exits. SIGHUP reloads the config,\n"
-    "SIGTERM/SIGINT stop it.\n";
+    "jobs. --dry-run makes every policy report-only. --once runs one cycle and\n"
+    "finishes what it started: it re-polls when a retry would go out on stale data,\n"
+    "until every cancellation has a final outcome or --max-wait (default 5m) passes;\n"
+    "exit 0 when nothing is left, 75 when work is left or the listing was\n"
+    "incomplete. SIGHUP reloads the config, SIGTERM/SIGINT stop it.\n";
 
 constexpr const char* kCheckUsage =
     "usage: rc-watchdog check-config -c FILE\n"
@@ -66,7 +71,7 @@ int CheckConfig(const std::vector<std::string>& argv) {
 }
 
 int Run(const std::vector<std::string>& argv) {
-  Args args = ParseArgs(argv, {"--config"}, {"--dry-run", "--once"});
+  Args args = ParseArgs(argv, {"--config", "--max-wait"}, {"--dry-run", "--once"});
   if (args.Has("--help")) return std::fputs(kRunUsage, stdout), kExitOk;
   if (!args.error.empty()) return Usage("run", args.error, kRunUsage);
   if (!args.positional.empty()) return Usage("run", "unexpected argument", kRunUsage);
@@ -74,6 +79,12 @@ int Run(const std::vector<std::string>& argv) {
   options.config_path = args.Value("--config").value_or(kDefaultConfigPath);
   options.dry_run = args.Has("--dry-run");
   options.once = args.Has("--once");
+  if (std::optional<std::string> wait = args.Value("--max-wait")) {
+    if (!options.once) return Usage("run", "--max-wait goes with --once", kRunUsage);
+    Result<Seconds> d = ParseDuration(*wait);
+    if (!d.ok()) return Usage("run", "--max-wait: " + d.status().message(), kRunUsage);
+    options.max_wait = *d;
+  }
   return RunDaemon(options);
 }
 

@@ -2,6 +2,8 @@
 #include "enforce/enforcer.h"
 
 #include <algorithm>
+#include <set>
+#include <unordered_set>
 
 #include "enforce/selection.h"
 #include "policy/verdict.h"
@@ -79,26 +81,32 @@ AuditEvent Enforcer::Line(const PendingCancel& p, std::string event, TimePoint n
 }
 
 Status Enforcer::Decide(const CycleView& view, TimePoint now) {
-  const std::vector<Job>& jobs = *view.jobs;
   if (view.is_poll) {  // a deadline re-check adds to the poll's picture
     breaker_tripped_ = false;
+    started_this_poll_ = 0;
     fresh_.violators.clear();
     fresh_.states.clear();
     fresh_.as_of = view.polled_at;
     fresh_.valid = true;
   }
+  Judge(view);
+  if (now < audit_retry_at_) return Status(StatusCode::kUnavailable, "audit log failed recently");
+  if (Status s = RecordFindings(view, now); !s.ok()) return AuditFailed(s, now);
+  if (view.is_poll) {
+    std::vector<AuditEvent> lines;
+    Confirm(view, now, lines);
+    if (Status s = audit_.Append(lines); !s.ok()) return AuditFailed(s, now);
+  }
+  if (Status s = QueueNew(view, now); !s.ok()) return AuditFailed(s, now);
+  return Status::Ok();
+}
+
+void Enforcer::Judge(const CycleView& view) {
+  const std::vector<Job>& jobs = *view.jobs;
   for (const Finding& f : CancellingFindings(*view.findings)) {
     if (f.policy_index || view.complete) fresh_.violators.insert(jobs[f.job_index].id);
   }
   RememberStates(jobs);
-
-  if (Status s = RecordFindings(view, now); !s.ok()) return s;
-  if (view.is_poll) {
-    std::vector<AuditEvent> lines;
-    Confirm(view, now, lines);
-    if (Status s = audit_.Append(lines); !s.ok()) return s;
-  }
-  return QueueNew(view, now);
 }
 
 void Enforcer::RememberStates(const std::vector<Job>& jobs) {
@@ -116,13 +124,19 @@ Status Enforcer::RecordFindings(const CycleView& view, TimePoint now) {
   const std::vector<Job>& jobs = *view.jobs;
   std::vector<AuditEvent> lines;
   std::vector<const Finding*> reported;  // report-only violations seen first now
+  // Markers are set once their lines are on disk: a failed append leaves
+  // them unset, so the lines are written by a later cycle.
+  std::vector<std::pair<std::set<std::string>*, std::string>> markers;
+  std::unordered_set<std::string> batch;  // a job listed twice is recorded once
   for (const Finding& f : *view.findings) {
     if (f.limit == LimitKind::kBudget && !view.complete) continue;  // needs the whole picture
     const Job& job = jobs[f.job_index];
     std::string owner = OwnerName(f);
     bool warn = f.severity == Severity::kWarn;
     auto& seen = warn ? state_.warned : state_.violated;
-    if (!seen.insert(MarkerKey(job.id, owner, ToString(f.limit))).second) continue;
+    std::string key = MarkerKey(job.id, owner, ToString(f.limit));
+    if (seen.count(key) || !batch.insert((warn ? "w" : "v") + key).second) continue;
+    markers.emplace_back(&seen, std::move(key));
     PendingCancel p = MakePending(f, job, now);
     AuditEvent e = Line(p, warn ? "warning" : "violation", now);
     e.message = DescribeFinding(f, owner);
@@ -137,6 +151,7 @@ Status Enforcer::RecordFindings(const CycleView& view, TimePoint now) {
     if (!f.cancel && !f.exempt && ReportsOnly(f)) reported.push_back(&f);
   }
   if (Status s = audit_.Append(lines); !s.ok()) return s;
+  for (auto& [set, key] : markers) set->insert(std::move(key));
   for (const Finding* f : reported) {
     if (Status s = DryRun(*f, jobs[f->job_index], now); !s.ok()) return s;
   }
@@ -174,14 +189,26 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
     if (state_.violated.count(MarkerKey(job.id, OwnerName(f), "finished"))) continue;
     if (dry_run() && state_.violated.count(MarkerKey(job.id, OwnerName(f), "dry_run"))) continue;
     (f.limit == LimitKind::kBudget && !view.complete ? incomplete : wanted).push_back(f);
+    pending_ids.insert(job.id);  // a job listed twice is queued once
   }
   auto hour_ago = now - std::chrono::hours{1};
   std::erase_if(state_.cancel_times, [&](TimePoint t) { return t <= hour_ago; });
+  // A deadline re-check shares its poll's safety limits: what the poll has
+  // started counts against max_cancels_per_cycle, and a tripped breaker
+  // holds until the next poll.
+  EnforcementConfig limits = config_->enforcement;
+  limits.max_cancels_per_cycle = std::max(0, limits.max_cancels_per_cycle - started_this_poll_);
   Selection sel = SelectCancellations(std::move(wanted), already, view.running,
-                                      state_.cancel_times.size(), config_->enforcement, jobs);
-  breaker_tripped_ = sel.breaker_tripped;
+                                      state_.cancel_times.size(), limits, jobs);
+  if (breaker_tripped_ && !sel.start.empty()) {
+    for (Finding& f : sel.start) sel.breaker.push_back(f);
+    sel.start.clear();
+  }
+  bool newly_tripped = sel.breaker_tripped && !breaker_tripped_;
+  breaker_tripped_ = breaker_tripped_ || sel.breaker_tripped;
 
   std::vector<AuditEvent> lines;
+  std::vector<std::string> markers;  // set once the lines are on disk
   // The metric counts every hold-back; the audit log says it once per job,
   // owner and reason (a held-back job is held back again each poll: 100,000s
   // of lines a day otherwise).
@@ -191,7 +218,9 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
     std::string what = "blocked:" + std::string(reason);
     for (const Finding& f : held) {
       const Job& job = jobs[f.job_index];
-      if (!state_.violated.insert(MarkerKey(job.id, OwnerName(f), what)).second) continue;
+      std::string key = MarkerKey(job.id, OwnerName(f), what);
+      if (state_.violated.count(key)) continue;
+      markers.push_back(std::move(key));
       AuditEvent e = Line(MakePending(f, job, now), "cancel_blocked", now);
       e.outcome = std::string(reason);
       lines.push_back(std::move(e));
@@ -202,7 +231,7 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
   blocked(sel.over_hour, "max_per_hour");
   std::size_t before_breaker = lines.size();
   blocked(sel.breaker, "circuit_breaker");
-  if (sel.breaker_tripped && lines.size() > before_breaker) {
+  if (newly_tripped && lines.size() > before_breaker) {
     lines.back().message = "circuit breaker: " + std::to_string(sel.breaker.size() + already) +
                            " of " + std::to_string(view.running) +
                            " watched jobs would be cancelled (fraction " +
@@ -211,13 +240,15 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
                            "); cancelling none this cycle";
   }
   if (Status s = audit_.Append(lines); !s.ok()) return s;
+  for (std::string& key : markers) state_.violated.insert(std::move(key));
 
   for (const Finding& f : sel.start) {
     const Job& job = jobs[f.job_index];
     state_.cancel_times.push_back(now);
+    ++started_this_poll_;
     if (dry_run()) {
-      state_.violated.insert(MarkerKey(job.id, OwnerName(f), "dry_run"));
       if (Status s = DryRun(f, job, now); !s.ok()) return s;
+      state_.violated.insert(MarkerKey(job.id, OwnerName(f), "dry_run"));
       continue;
     }
     state_.pending.push_back(MakePending(f, job, now));

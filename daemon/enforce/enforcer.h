@@ -1,13 +1,19 @@
 // The Enforcer turns findings into audited cancellations (interface.md §3):
 // warnings and violations recorded once, new cancellations chosen under the
 // safety limits, DELETEs sent with backoff and followed until the job is
-// terminal. It owns no state of its own: everything durable lives in the
-// PersistentState it is given, which the service saves after each step.
+// terminal. It owns the pending cancellations and its once-only markers in
+// the PersistentState it is given, which the service saves after each step.
 //
 // Safety rules kept here:
-//  - an audit line is on disk before every DELETE; no line, no DELETE;
-//  - a policy DELETE goes only to a job that the latest complete poll, no
-//    older than one poll interval, found violating (fail closed);
+//  - one gate (Gate()) before every DELETE, first send or retry, policy or
+//    budget: it re-decides the job under the config in force at that moment
+//    (dry run, exemptions, action, watched iTwins, limits: the service hands
+//    the latest judgement under the config in force with Decide or Rejudge),
+//    on data no older than one poll interval, under the safety limits of the
+//    current poll. What it refuses for good is withdrawn with an audit line
+//    saying why. Only `rc-watchdog cancel` (policy "manual") bypasses it;
+//  - an audit line is on disk before every DELETE; no line, no DELETE; a
+//    once-only marker is set only after its line is on disk;
 //  - dry run and action: report write the same lines, marked dry_run, and
 //    send nothing.
 #pragma once
@@ -54,6 +60,17 @@ struct CycleView {
   bool is_poll = true;
 };
 
+// What the gate says of one pending cancellation right before its DELETE.
+enum class GateVerdict {
+  kSend,      // justified now: send
+  kWait,      // not now (stale data, breaker, not seen in the latest data)
+  kWithdraw,  // no longer justified: withdrawn with an audit line
+};
+struct GateDecision {
+  GateVerdict verdict = GateVerdict::kWait;
+  std::string reason;  // why, for kWithdraw (audited) and kWait (logs)
+};
+
 class Enforcer {
  public:
   Enforcer(RealityConversionClient& api, AuditSink& audit, PersistentState& state,
@@ -73,10 +90,21 @@ class Enforcer {
   // any policy and safety limit.
   Status AddManual(const std::vector<std::string>& job_ids, TimePoint now);
 
-  // Sends every DELETE that is due at `now`, and follows accepted ones that
-  // the listing no longer shows with GET. Returns an error only when the
-  // audit log fails (then it stops sending).
+  // Re-judges the pending cancellations after a reload: `view` is the last
+  // listing evaluated under the new config, as of the same moment as before
+  // (its data is no fresher). Pending entries the gate now refuses for good
+  // are withdrawn with an audit line; nothing new is queued.
+  Status Rejudge(const CycleView& view, TimePoint now);
+
+  // Sends every DELETE that is due at `now` and that the gate lets through,
+  // withdraws those it refuses for good, and follows accepted ones that the
+  // listing no longer shows with GET. Returns an error only when the audit
+  // log fails (then it stops sending and waits kAuditRetry before trying
+  // again, so a full disk does not make the loop spin).
   Status RunDue(TimePoint now);
+
+  // The one gate before every DELETE (see the file comment).
+  GateDecision Gate(const PendingCancel& p, TimePoint now) const;
 
   // Called after every DELETE that RunDue sends; returning false stops the
   // round (the rest stays pending). The daemon pings systemd's watchdog here
@@ -88,6 +116,13 @@ class Enforcer {
   // `now` tells data that has gone stale (it waits for the next poll).
   std::optional<TimePoint> NextDue(TimePoint now) const;
   std::size_t pending() const { return state_.pending.size(); }
+  // Cancellations that want a DELETE still (not accepted yet).
+  std::size_t unsent() const;
+  // The earliest next_attempt of those; nullopt when there is none.
+  std::optional<TimePoint> NextAttempt() const;
+
+  // How long an audit failure holds every send back.
+  static constexpr Seconds kAuditRetry{5};
 
  private:
   struct Fresh {
@@ -108,13 +143,20 @@ class Enforcer {
   void RememberStates(const std::vector<Job>& jobs);
   Status RecordFindings(const CycleView& view, TimePoint now);
   Status QueueNew(const CycleView& view, TimePoint now);
+  // Refills fresh_.violators from the cancelling findings of `view`.
+  void Judge(const CycleView& view);
+  // Withdraws the pending entries the gate refuses for good.
+  Status Sweep(TimePoint now);
+  Status Withdraw(const PendingCancel& p, const std::string& reason, TimePoint now);
+  Status AuditFailed(Status s, TimePoint now);
   Status DryRun(const Finding& f, const Job& job, TimePoint now);
   void Confirm(const CycleView& view, TimePoint now, std::vector<AuditEvent>& lines);
-  bool MaySend(const PendingCancel& p, TimePoint now) const;
   // Sends one DELETE; returns false when the pending entry is finished.
   Result<bool> SendOne(PendingCancel& p, TimePoint now);
+  // Audits the final outcome; `confirmed`: the DELETE's answer already shows
+  // the job Cancelled (cancel_confirmed follows at once).
   Result<bool> Finish(PendingCancel& p, std::string_view outcome, const ApiError* error,
-                      TimePoint now);
+                      TimePoint now, bool confirmed = false);
   Status FollowUnseen(PendingCancel& p, TimePoint now, bool& done);
   AuditEvent Line(const PendingCancel& p, std::string event, TimePoint now) const;
   std::string OwnerName(const Finding& f) const;
@@ -130,7 +172,10 @@ class Enforcer {
   bool force_dry_run_ = false;
   std::mt19937_64 rng_;
   Fresh fresh_;
+  // Safety limits of the current poll, shared by its deadline re-checks.
   bool breaker_tripped_ = false;
+  int started_this_poll_ = 0;
+  TimePoint audit_retry_at_{};  // after an audit failure: nothing before
   std::function<bool()> progress_;
 };
 

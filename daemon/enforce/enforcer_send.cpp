@@ -20,7 +20,18 @@ void Enforcer::Confirm(const CycleView& view, TimePoint now, std::vector<AuditEv
   for (PendingCancel& p : state_.pending) {
     auto seen = fresh_.states.find(p.job_id);
     if (seen == fresh_.states.end()) {
-      kept.push_back(std::move(p));  // unseen: followed with GET in RunDue
+      // Not listed by a complete listing (its iTwin no longer watched, the
+      // job gone or out of the lookback): a DELETE not yet accepted is
+      // withdrawn, so nothing stays pending forever; an accepted one is
+      // followed with GET in RunDue.
+      if (!p.accepted && !IsManual(p) && view.complete) {
+        AuditEvent e = Line(p, "cancel_result", now);
+        e.outcome = "withdrawn";
+        e.message = "the job is no longer listed; not cancelled";
+        lines.push_back(std::move(e));
+        continue;
+      }
+      kept.push_back(std::move(p));
       continue;
     }
     JobState state = seen->second;
@@ -55,32 +66,28 @@ void Enforcer::Confirm(const CycleView& view, TimePoint now, std::vector<AuditEv
   state_.pending = std::move(kept);
 }
 
-bool Enforcer::MaySend(const PendingCancel& p, TimePoint now) const {
-  if (IsManual(p)) return true;
-  if (breaker_tripped_ || !fresh_.valid || !config_) return false;
-  if (now - fresh_.as_of > config_->watch.poll_interval) return false;  // stale data
-  return fresh_.violators.count(p.job_id) > 0;
-}
-
 std::optional<TimePoint> Enforcer::NextDue(TimePoint now) const {
   std::optional<TimePoint> next;
   for (const PendingCancel& p : state_.pending) {
     if (p.accepted) continue;
-    // What MaySend would refuse until the next poll is not due: the loop
-    // would otherwise wake (and spin) for nothing.
-    if (!IsManual(p)) {
-      if (breaker_tripped_ || !fresh_.valid || !config_ || !fresh_.violators.count(p.job_id)) {
-        continue;
-      }
+    TimePoint at = p.next_attempt;
+    GateDecision d = Gate(p, now);
+    if (d.verdict == GateVerdict::kWithdraw) {
+      at = now;  // withdrawn at once, with its audit line
+    } else if (d.verdict == GateVerdict::kWait) {
+      continue;  // until the next poll: the loop would otherwise wake (and spin) for nothing
+    } else if (!IsManual(p)) {
       TimePoint stale_at = fresh_.as_of + config_->watch.poll_interval;
-      if (p.next_attempt > stale_at || now > stale_at) continue;
+      if (p.next_attempt > stale_at) continue;  // the gate will refuse it then
     }
-    if (!next || p.next_attempt < *next) next = p.next_attempt;
+    if (!next || at < *next) next = at;
   }
+  if (next && *next < audit_retry_at_) next = audit_retry_at_;
   return next;
 }
 
 Status Enforcer::RunDue(TimePoint now) {
+  if (now < audit_retry_at_) return Status(StatusCode::kUnavailable, "audit log failed recently");
   std::vector<PendingCancel> kept;
   Status failure;
   bool stopped = false;
@@ -92,16 +99,23 @@ Status Enforcer::RunDue(TimePoint now) {
         bool done = false;
         failure = FollowUnseen(p, now, done);
         keep = !done;
-      } else if (!p.accepted && p.next_attempt <= now && MaySend(p, now) && !stopped) {
-        Result<bool> r = SendOne(p, now);
-        if (!r.ok()) failure = r.status();
-        keep = r.ok() ? *r : true;
-        stopped = progress_ && !progress_();
+      } else if (!p.accepted && !stopped) {
+        GateDecision d = Gate(p, now);
+        if (d.verdict == GateVerdict::kWithdraw) {
+          failure = Withdraw(p, d.reason, now);
+          keep = !failure.ok();
+        } else if (d.verdict == GateVerdict::kSend && p.next_attempt <= now) {
+          Result<bool> r = SendOne(p, now);
+          if (!r.ok()) failure = r.status();
+          keep = r.ok() ? *r : true;
+          stopped = progress_ && !progress_();
+        }
       }
     }
     if (keep) kept.push_back(std::move(p));
   }
   state_.pending = std::move(kept);
+  if (!failure.ok()) return AuditFailed(failure, now);
   return failure;
 }
 
@@ -116,7 +130,9 @@ Result<bool> Enforcer::SendOne(PendingCancel& p, TimePoint now) {
   ++p.attempts;
   ApiResult<Job> r = api_.CancelJob(p.job_id);
   if (r.ok()) {
-    if (IsTerminal(r.value().state)) return Finish(p, "already_finished", nullptr, now);
+    JobState state = r.value().state;
+    if (state == JobState::kCancelled) return Finish(p, "cancelled", nullptr, now, true);
+    if (IsTerminal(state)) return Finish(p, "already_finished", nullptr, now);
     p.accepted = true;
     p.polls_since_accept = 0;
     AuditEvent e = Line(p, "cancel_result", now);
@@ -160,7 +176,7 @@ Result<bool> Enforcer::SendOne(PendingCancel& p, TimePoint now) {
 }
 
 Result<bool> Enforcer::Finish(PendingCancel& p, std::string_view outcome, const ApiError* error,
-                              TimePoint now) {
+                              TimePoint now, bool confirmed) {
   AuditEvent e = Line(p, "cancel_result", now);
   e.attempt = p.attempts;
   e.outcome = std::string(outcome);
@@ -170,8 +186,16 @@ Result<bool> Enforcer::Finish(PendingCancel& p, std::string_view outcome, const 
   } else {
     e.http_status = 200;
   }
-  if (Status s = audit_.Append(e); !s.ok()) return s;
+  std::vector<AuditEvent> lines{e};
+  // DELETE answered 200 with the job already Cancelled: cancelled, and
+  // confirmed at once (there is nothing left to follow).
+  if (confirmed) {
+    lines.back().message = "job is Cancelled";
+    lines.push_back(Line(p, "cancel_confirmed", now));
+  }
+  if (Status s = audit_.Append(lines); !s.ok()) return s;
   if (observer_) observer_->OnCancellationFinished(p.policy, outcome);
+  if (confirmed && observer_) observer_->OnConfirmed(p.policy);
   if (!IsManual(p)) state_.violated.insert(MarkerKey(p.job_id, p.policy, "finished"));
   return false;
 }

@@ -678,6 +678,13 @@ struct StateReader {
       if (!t.ok()) return Fail("cancel_times", t.status().message());
       s.cancel_times.push_back(*t);
     }
+    std::string_view pruned;  // optional: absent in states written before it existed
+    if (auto field = root["ledger_pruned_before"]; field.error() != simdjson::NO_SUCH_FIELD) {
+      if (field.get_string().get(pruned)) return Fail("ledger_pruned_before", "expected a string");
+      Result<TimePoint> t = ParseTimestamp(pruned);
+      if (!t.ok()) return Fail("ledger_pruned_before", t.status().message());
+      s.ledger_pruned_before = *t;
+    }
     return Set(root, "warned", s.warned) && Set(root, "violated", s.violated) &&
            Set(root, "budget_warned", s.budget_warned) &&
            Set(root, "budget_exceeded", s.budget_exceeded) &&

@@ -38,10 +38,14 @@ void PruneMarkers(const std::vector<Job>& jobs, PersistentState& state) {
 void Books::Restore(PersistentState& state) {
   ledger.Restore(std::move(state.ledger));
   state.ledger = {};  // moved from: also release its capacity
+  ledger.set_pruned_before(state.ledger_pruned_before);
   rates.Restore(state.rates);
 }
 
-void Books::Store(PersistentState& state) const { state.rates = rates.Learned(); }
+void Books::Store(PersistentState& state) const {
+  state.rates = rates.Learned();
+  state.ledger_pruned_before = ledger.pruned_before();
+}
 
 Assessment Assess(const Config& config, const std::vector<Job>& jobs, bool complete,
                   PersistentState& state, Books& books, TimePoint now) {

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "base/log.h"
+#include "base/timefmt.h"
 #include "config/loader.h"
 #include "service/api_stack.h"
 #include "service/echo_audit.h"
@@ -21,7 +22,7 @@
 namespace rcw {
 namespace {
 
-constexpr int kExitOk = 0, kExitFailure = 1, kExitConfig = 78;
+constexpr int kExitOk = 0, kExitFailure = 1, kExitTempFail = 75, kExitConfig = 78;
 
 sigset_t HandledSignals() {
   sigset_t set;
@@ -92,7 +93,8 @@ class Service {
   void Loop();
   bool Progress();
   TimePoint ToLocal(TimePoint corrected) const;
-  void DrainOnce(TimePoint polled_local);
+  // --once: finishes what the first cycle started; returns the exit code.
+  int FinishOnce(TimePoint started_local, CycleSummary last);
   void Reload();
   void Notify(const std::string& text) { notifier_->Notify(text); }
   void PingWatchdog();
@@ -112,6 +114,7 @@ class Service {
   std::unique_ptr<Watchdog> watchdog_;
   bool stop_ = false;
   bool ready_ = false;
+  int once_exit_ = kExitOk;
   TimePoint next_ping_{};
 };
 
@@ -212,7 +215,10 @@ void Service::Loop() {
       Progress();  // READY=1 even when the cycle failed before its listing
       Notify("STATUS=" + s.ToString(watchdog_->pending()));
       if (!s.error.empty()) LogWarn(s.ToString(watchdog_->pending()));
-      if (options_.once) return DrainOnce(now);
+      if (options_.once) {
+        once_exit_ = FinishOnce(now, s);
+        return;
+      }
     } else if (deadline && ToLocal(*deadline) <= now) {
       watchdog_->CheckDeadline();
     } else if (due && ToLocal(*due) <= now) {
@@ -229,17 +235,46 @@ void Service::Loop() {
   }
 }
 
-// --once: waits for the DELETEs this cycle started, as long as the data they
-// were decided on is fresh (one poll interval) and no signal says stop.
-void Service::DrainOnce(TimePoint polled_local) {
-  TimePoint bound = polled_local + config_->watch.poll_interval;
-  while (!stop_) {
+// --once: every cancellation the run decided on gets a final outcome. A
+// retry that is due while the data is fresh is sent; one that would go out on
+// data older than one poll interval waits for a new poll, taken when the
+// retry comes due (but not sooner than a poll interval after the last poll:
+// a rate limit is not met with a request storm).
+int Service::FinishOnce(TimePoint started_local, CycleSummary last) {
+  TimePoint deadline = started_local + options_.max_wait;
+  TimePoint last_poll = started_local;
+  while (!stop_ && watchdog_->unsent() > 0) {
+    TimePoint now = local_clock_.Now();
+    if (now >= deadline) break;
     std::optional<TimePoint> due = watchdog_->NextDue();
-    if (!due || ToLocal(*due) > bound) return;
-    int sig = WaitForSignal(local_clock_, ToLocal(*due));
-    if (sig == SIGTERM || sig == SIGINT) return;
-    (void)watchdog_->RunDue();
+    bool repoll = !due;
+    TimePoint wake = due ? ToLocal(*due) : now;
+    if (repoll) {
+      std::optional<TimePoint> attempt = watchdog_->NextAttempt();
+      wake = std::max(attempt ? ToLocal(*attempt) : now, last_poll + config_->watch.poll_interval);
+    }
+    int sig = WaitForSignal(local_clock_, std::min(wake, deadline));
+    if (sig == SIGTERM || sig == SIGINT) stop_ = true;
+    if (stop_ || local_clock_.Now() < wake) continue;  // a signal, or the deadline
+    if (repoll) {
+      last_poll = local_clock_.Now();
+      last = watchdog_->Cycle();
+    } else {
+      (void)watchdog_->RunDue();
+    }
   }
+  std::string left;
+  if (std::size_t n = watchdog_->unsent()) {
+    left = std::to_string(n) + " cancellations without a final outcome after " +
+           FormatDuration(std::chrono::duration_cast<Seconds>(local_clock_.Now() - started_local));
+  }
+  if (!last.complete || !last.error.empty()) {
+    left += (left.empty() ? "" : "; ") + std::string("last poll incomplete: ") +
+            (last.error.empty() ? "listing incomplete" : last.error);
+  }
+  if (left.empty()) return kExitOk;
+  LogError("run --once: work left (exit 75): " + left);
+  return kExitTempFail;
 }
 
 int Service::Run() {
@@ -250,7 +285,8 @@ int Service::Run() {
   Status saved = watchdog_->Save();
   (void)watchdog_->AuditEvent("stopped", std::to_string(watchdog_->pending()) +
                                              " cancellations pending, state saved");
-  return saved.ok() ? kExitOk : kExitFailure;
+  if (!saved.ok()) return kExitFailure;
+  return options_.once ? once_exit_ : kExitOk;
 }
 
 }  // namespace

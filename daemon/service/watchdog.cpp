@@ -1,7 +1,7 @@
 #include "service/watchdog.h"
 
+#include <algorithm>
 #include <random>
-
 #include <set>
 
 #include "base/log.h"
@@ -9,6 +9,21 @@
 #include "service/poller.h"
 
 namespace rcw {
+namespace {
+
+// Findings of jobs whose iTwin is not watched (any more, after a reload) are
+// dropped: nothing is decided about them.
+void DropUnwatched(const Config& config, const std::vector<Job>& jobs,
+                   std::vector<Finding>& findings) {
+  const std::vector<std::string>& watched = config.watch.itwins;
+  if (watched.empty()) return;
+  std::erase_if(findings, [&](const Finding& f) {
+    std::string_view itwin = jobs[f.job_index].itwin_id;
+    return std::find(watched.begin(), watched.end(), itwin) == watched.end();
+  });
+}
+
+}  // namespace
 
 std::string CycleSummary::ToString(std::size_t pending) const {
   std::string s = "watching " + std::to_string(jobs) + " jobs (" + std::to_string(running) +
@@ -40,6 +55,7 @@ void Watchdog::SetConfig(std::shared_ptr<const Config> config) {
   config_ = std::move(config);
   books_.rates.Reconfigure(*config_);
   enforcer_.SetConfig(config_.get(), force_dry_run_);
+  Rejudge();
   if (!metrics_) return;
   std::vector<std::string> policies, budgets;
   for (const auto& p : config_->policies) policies.push_back(p.name);
@@ -96,6 +112,7 @@ CycleSummary Watchdog::CycleOrThrow() {
   // that ended while later pages were read is not judged over its limit.
   TimePoint now = clock_.Now();
   Assessment a = Assess(config, listing.jobs, listing.complete, state_, books_, as_of);
+  DropUnwatched(config, listing.jobs, a.eval.findings);
   CycleSummary s;
   s.complete = listing.complete;
   s.jobs = listing.jobs.size();
@@ -154,6 +171,26 @@ Listing Watchdog::ListNow(const Config& config, std::vector<Job> recycled, TimeP
   }
 }
 
+void Watchdog::Rejudge() {
+  // The last listing judged again under the config now in force, as of the
+  // same moment (its data is no fresher): budgets are re-evaluated too, since
+  // their indexes and limits belong to the config they were computed under.
+  // Pending cancellations the gate now refuses are withdrawn at once.
+  TimePoint now = clock_.Now();
+  if (!last_jobs_.empty() || !last_budgets_.empty()) {
+    last_budgets_ = EvaluateBudgets(*config_, books_.ledger, books_.rates, last_jobs_,
+                                    last_polled_at_);
+  }
+  Evaluation ev = EvaluateLast(last_polled_at_);
+  std::size_t running = 0;
+  for (const Job& j : last_jobs_) running += IsRunning(j.state);
+  CycleView view{&last_jobs_, &ev.findings, last_complete_, running, last_polled_at_, false};
+  if (Status st = enforcer_.Rejudge(view, now); !st.ok()) {
+    LogError("audit log failed while re-judging after the reload: " + st.ToString());
+  }
+  if (metrics_) metrics_->SetCancellationsPending(static_cast<std::int64_t>(enforcer_.pending()));
+}
+
 Evaluation Watchdog::EvaluateLast(TimePoint now) const {
   EvalInputs in;
   in.config = config_.get();
@@ -166,7 +203,9 @@ Evaluation Watchdog::EvaluateLast(TimePoint now) const {
   in.rates = &books_.rates;
   in.budgets = &last_budgets_;
   in.now = now;
-  return Evaluate(in);
+  Evaluation ev = Evaluate(in);
+  DropUnwatched(*config_, last_jobs_, ev.findings);
+  return ev;
 }
 
 void Watchdog::CheckDeadline() {
@@ -183,21 +222,28 @@ void Watchdog::CheckDeadline() {
     }
   }
   last_cancelling_.insert(crossing.begin(), crossing.end());
+  // Only what was read again now may be judged at `now`: a job whose GET was
+  // refused (rate limit) or failed keeps the poll's data, which shows no
+  // violation yet, and waits for the next poll. Extrapolating would cancel a
+  // job listed Queued that started meanwhile.
+  std::set<std::uint32_t> reread;
   for (std::uint32_t i : crossing) {
     ApiResult<Job> fresh = api_.GetJob(last_jobs_[i].id);
-    if (fresh.ok()) {
+    if (fresh.ok() && fresh.value().id == last_jobs_[i].id) {
       last_jobs_[i] = std::move(fresh).value();
-    } else if (fresh.error().outcome == ApiOutcome::kNotFound) {
+      reread.insert(i);
+    } else if (!fresh.ok() && fresh.error().outcome == ApiOutcome::kNotFound) {
       last_jobs_[i].state = JobState::kUnknown;  // gone: never judged again
+    } else {
+      last_cancelling_.erase(i);  // judged again at the next re-check or poll
     }
   }
   Evaluation ev = EvaluateLast(now);
   next_deadline_ = ev.next_deadline;
-  if (crossing.empty()) return;
-  // Only the crossing jobs are decided on: the others were decided at the
-  // poll (and held back ones wait for the next poll, so the safety limits
-  // stay per poll).
-  std::erase_if(ev.findings, [&](const Finding& f) { return !crossing.count(f.job_index); });
+  if (reread.empty()) return;
+  // Only the re-read crossing jobs are decided on: the others were decided
+  // at the poll; the safety limits are the poll's (Enforcer::QueueNew).
+  std::erase_if(ev.findings, [&](const Finding& f) { return !reread.count(f.job_index); });
   std::size_t running = 0;
   for (const Job& j : last_jobs_) running += IsRunning(j.state);
   CycleView view{&last_jobs_, &ev.findings, last_complete_, running, last_polled_at_, false};
@@ -225,12 +271,16 @@ void Watchdog::Export(const std::vector<Job>& jobs, const Assessment& a) {
 
 Status Watchdog::RecordBudgets(const Assessment& a, TimePoint now) {
   std::vector<rcw::AuditEvent> lines;
+  // Markers are set once their lines are on disk (a failed append leaves
+  // them unset, so a later poll writes the lines).
+  std::vector<std::pair<std::set<std::string>*, std::string>> markers;
   for (const BudgetGroupStatus& b : a.budgets) {
     const BudgetConfig& cfg = config_->budgets[b.budget_index];
     std::string key = cfg.name + "|" + b.group + "|" + b.window.label;
-    bool exceeded = b.exceeded && state_.budget_exceeded.insert(key).second;
-    bool warned = !exceeded && b.warn && !b.exceeded && state_.budget_warned.insert(key).second;
+    bool exceeded = b.exceeded && !state_.budget_exceeded.count(key);
+    bool warned = !exceeded && b.warn && !b.exceeded && !state_.budget_warned.count(key);
     if (!exceeded && !warned) continue;
+    markers.emplace_back(exceeded ? &state_.budget_exceeded : &state_.budget_warned, key);
     rcw::AuditEvent e;
     e.ts = now;
     e.event = exceeded ? "budget_exceeded" : "budget_warning";
@@ -251,7 +301,9 @@ Status Watchdog::RecordBudgets(const Assessment& a, TimePoint now) {
   };
   std::erase_if(state_.budget_warned, [&](const std::string& k) { return !current(k); });
   std::erase_if(state_.budget_exceeded, [&](const std::string& k) { return !current(k); });
-  return audit_.Append(lines);
+  if (Status s = audit_.Append(lines); !s.ok()) return s;
+  for (auto& [set, key] : markers) set->insert(std::move(key));
+  return Status::Ok();
 }
 
 Status Watchdog::RunDue() {

@@ -55,6 +55,10 @@ class Watchdog {
   // next poll. Costs one GET per crossing job.
   void CheckDeadline();
   std::size_t pending() const { return enforcer_.pending(); }
+  // Cancellations still waiting for a DELETE to be accepted.
+  std::size_t unsent() const { return enforcer_.unsent(); }
+  // The earliest retry time of those, whatever the gate says now.
+  std::optional<TimePoint> NextAttempt() const { return enforcer_.NextAttempt(); }
   // One line about the latest listing, for STATUS= (set before enforcing).
   const std::string& status() const { return status_; }
 
@@ -76,6 +80,9 @@ class Watchdog {
   // second time if the correction jumped by kClockJump or more.
   Listing ListNow(const Config& config, std::vector<Job> recycled, TimePoint& as_of);
   Evaluation EvaluateLast(TimePoint now) const;
+  // After a reload: the last listing judged under the new config; the
+  // enforcer withdraws what it no longer justifies.
+  void Rejudge();
   void Export(const std::vector<Job>& jobs, const Assessment& a);
   // budget_warning / budget_exceeded, once per budget, group and window.
   Status RecordBudgets(const Assessment& a, TimePoint now);

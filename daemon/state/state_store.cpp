@@ -116,6 +116,9 @@ Status EncodeState(const PersistentState& s, const LedgerEntries& ledger,
   w.Key("cancel_times").BeginArray();
   for (TimePoint t : s.cancel_times) w.String(FormatTimestampMs(t));
   w.EndArray();
+  if (s.ledger_pruned_before) {
+    w.Key("ledger_pruned_before").String(FormatTimestampMs(*s.ledger_pruned_before));
+  }
   if (Status st = drain.Maybe(); !st.ok()) return st;
   w.Key("ledger").BeginArray();
   for (const LedgerEntry& e : ledger) {

@@ -462,3 +462,193 @@ TEST_CASE("while the circuit breaker holds, nothing is due") {
   CHECK_FALSE(w.enforcer.NextDue(w.clock.Now()));
   CHECK(w.Deletes() == 1);
 }
+
+// ---- The gate: every DELETE re-decided right before it is sent ------------
+
+TEST_CASE("gate: dry run turned on by a reload withdraws a retry waiting in backoff") {
+  World w;
+  w.AddJob("job-1");
+  w.Violates(0);
+  w.http.Respond(503, "");
+  REQUIRE(w.Cycle().ok());
+  REQUIRE(w.Deletes() == 1);
+  REQUIRE(w.enforcer.pending() == 1);
+  Config dry = w.config;
+  dry.enforcement.dry_run = true;
+  w.enforcer.SetConfig(&dry, false);  // SIGHUP
+  w.clock.Advance(5s);               // the retry is due, the data still fresh
+  REQUIRE(w.enforcer.RunDue(w.clock.Now()).ok());
+  CHECK(w.Deletes() == 1);
+  CHECK(w.enforcer.pending() == 0);
+  auto results = w.audit.Of("cancel_result");
+  REQUIRE_FALSE(results.empty());
+  CHECK(results.back().outcome == "withdrawn");
+  CHECK(results.back().message.find("dry run") != std::string::npos);
+}
+
+TEST_CASE("gate: a restart with --dry-run never sends a pending cancellation of the state") {
+  World w;
+  w.AddJob("job-1");
+  w.Violates(0);
+  w.http.Respond(503, "");
+  REQUIRE(w.Cycle().ok());
+  REQUIRE(w.enforcer.pending() == 1);
+  // A new process over the same state, run --dry-run.
+  Enforcer restarted(w.api, w.audit, w.state, &w.observer, 7);
+  restarted.SetConfig(&w.config, true);
+  w.clock.Advance(5s);
+  std::size_t running = 1;
+  CycleView view{&w.jobs, &w.findings, true, running, w.clock.Now()};
+  REQUIRE(restarted.Decide(view, w.clock.Now()).ok());
+  REQUIRE(restarted.RunDue(w.clock.Now()).ok());
+  CHECK(w.Deletes() == 1);
+  CHECK(restarted.pending() == 0);
+  CHECK(w.audit.Of("cancel_result").back().outcome == "withdrawn");
+}
+
+TEST_CASE("gate: a reload that exempts a pending job withdraws it before its retry") {
+  World w;
+  w.AddJob("job-1");
+  w.Violates(0);
+  w.http.Respond(503, "");
+  REQUIRE(w.Cycle().ok());
+  REQUIRE(w.enforcer.pending() == 1);
+  // Re-judged under the new config: no cancelling finding any more.
+  std::vector<Finding> none;
+  CycleView view{&w.jobs, &none, true, 1, w.clock.Now(), false};
+  REQUIRE(w.enforcer.Rejudge(view, w.clock.Now()).ok());
+  CHECK(w.enforcer.pending() == 0);
+  CHECK(w.audit.Of("cancel_result").back().outcome == "withdrawn");
+  w.clock.Advance(5s);
+  REQUIRE(w.enforcer.RunDue(w.clock.Now()).ok());
+  CHECK(w.Deletes() == 1);
+}
+
+TEST_CASE("gate: a pending job of an iTwin no longer watched is withdrawn") {
+  World w;
+  w.AddJob("job-1");
+  w.jobs[0].itwin_id = "itwin-a";
+  w.config.watch.itwins = {"itwin-a", "itwin-b"};
+  w.Violates(0);
+  w.http.Respond(503, "");
+  REQUIRE(w.Cycle().ok());
+  REQUIRE(w.enforcer.pending() == 1);
+  Config fewer = w.config;
+  fewer.watch.itwins = {"itwin-b"};
+  w.enforcer.SetConfig(&fewer, false);
+  w.clock.Advance(5s);
+  REQUIRE(w.enforcer.RunDue(w.clock.Now()).ok());
+  CHECK(w.Deletes() == 1);
+  CHECK(w.enforcer.pending() == 0);
+  CHECK(w.audit.Of("cancel_result").back().message.find("no longer watched") != std::string::npos);
+}
+
+TEST_CASE("gate: a deadline re-check shares the poll's max_cancels_per_cycle") {
+  World w;
+  w.config.enforcement.max_cancels_per_cycle = 1;
+  w.AddJob("job-1");
+  w.AddJob("job-2");
+  w.AddJob("job-3");
+  w.Violates(0);
+  w.http.Respond(200, JobBody("job-1", "TerminatingOnCancel"));
+  REQUIRE(w.Cycle().ok());
+  REQUIRE(w.Deletes() == 1);
+  // Between polls job-2 crosses its limit: a re-check of the same poll.
+  w.findings.clear();
+  w.Violates(1);
+  w.clock.Advance(10s);
+  CycleView view{&w.jobs, &w.findings, true, 3, w.clock.Now(), false};
+  REQUIRE(w.enforcer.Decide(view, w.clock.Now()).ok());
+  REQUIRE(w.enforcer.RunDue(w.clock.Now()).ok());
+  CHECK(w.Deletes() == 1);
+  CHECK(w.observer.blocked["max_per_cycle"] == 1);
+}
+
+TEST_CASE("gate: a breaker tripped at the poll holds the re-checks until the next poll") {
+  World w;
+  w.config.enforcement.max_cancel_fraction = 0.5;
+  for (int i = 0; i < 6; ++i) w.AddJob("job-" + std::to_string(i));
+  for (std::uint32_t i = 0; i < 5; ++i) w.Violates(i);
+  REQUIRE(w.Cycle().ok());
+  CHECK(w.observer.blocked["circuit_breaker"] == 5);
+  // A re-check finds one more crossing job: 1 of 6 alone would pass the
+  // breaker, but the poll's trip holds.
+  w.findings.clear();
+  w.Violates(5);
+  w.clock.Advance(10s);
+  CycleView view{&w.jobs, &w.findings, true, 6, w.clock.Now(), false};
+  REQUIRE(w.enforcer.Decide(view, w.clock.Now()).ok());
+  REQUIRE(w.enforcer.RunDue(w.clock.Now()).ok());
+  CHECK(w.http.requests().empty());
+  CHECK(w.observer.blocked["circuit_breaker"] == 6);
+}
+
+TEST_CASE("a DELETE answered 200 with the job Cancelled is cancelled, and confirmed") {
+  World w;
+  w.AddJob("job-1");
+  w.Violates(0);
+  w.http.Respond(200, JobBody("job-1", "Cancelled"));
+  REQUIRE(w.Cycle().ok());
+  auto results = w.audit.Of("cancel_result");
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].outcome == "cancelled");
+  CHECK(w.audit.Of("cancel_confirmed").size() == 1);
+  CHECK(w.observer.outcomes == std::vector<std::string>{"cancelled"});
+  CHECK(w.observer.confirmed.size() == 1);
+  CHECK(w.enforcer.pending() == 0);
+}
+
+TEST_CASE("a pending cancellation whose job a complete listing no longer shows is withdrawn") {
+  World w;
+  w.AddJob("job-1");
+  w.Violates(0);
+  w.http.Respond(503, "");
+  REQUIRE(w.Cycle().ok());
+  REQUIRE(w.enforcer.pending() == 1);
+  w.jobs.clear();
+  w.findings.clear();
+  w.clock.Advance(30s);
+  REQUIRE(w.Cycle().ok());
+  CHECK(w.enforcer.pending() == 0);
+  CHECK(w.audit.Of("cancel_result").back().outcome == "withdrawn");
+  CHECK(w.Deletes() == 1);
+}
+
+TEST_CASE("an audit failure holds sends back for a while instead of spinning") {
+  World w;
+  w.AddJob("job-1");
+  w.Violates(0);
+  w.http.Respond(503, "");
+  REQUIRE(w.Cycle().ok());
+  w.clock.Advance(5s);
+  w.audit.fail = true;
+  CHECK_FALSE(w.enforcer.RunDue(w.clock.Now()).ok());
+  std::optional<TimePoint> due = w.enforcer.NextDue(w.clock.Now());
+  REQUIRE(due);
+  CHECK(*due >= w.clock.Now() + Enforcer::kAuditRetry);
+}
+
+TEST_CASE("a once-only marker is set only after its line is on disk") {
+  World w;
+  w.AddJob("job-1");
+  w.Violates(0, false);  // a violation that does not cancel (exempt, say)
+  w.audit.fail = true;
+  CHECK_FALSE(w.Cycle().ok());
+  w.audit.fail = false;
+  w.clock.Advance(Enforcer::kAuditRetry + 1s);
+  REQUIRE(w.Cycle().ok());
+  CHECK(w.audit.Of("violation").size() == 1);
+}
+
+TEST_CASE("a job listed twice is recorded and cancelled once") {
+  World w;
+  w.AddJob("job-1");
+  w.AddJob("job-1");
+  w.Violates(0);
+  w.Violates(1);
+  w.http.Respond(200, JobBody("job-1", "TerminatingOnCancel"));
+  REQUIRE(w.Cycle().ok());
+  CHECK(w.Deletes() == 1);
+  CHECK(w.audit.Of("violation").size() == 1);
+  CHECK(w.enforcer.pending() == 1);
+}
