@@ -21,7 +21,7 @@ TEST_CASE("JSON strings escape quotes, controls and invalid UTF-8") {
   CHECK(out == "\"a\\\"b\\\\c\\nd\\u0001\\u00ff\xc3\xa9\"");
 }
 
-TEST_CASE("numbers round-trip in their shortest form; non-finite becomes null") {
+TEST_CASE("numbers round-trip in their shortest form, non-finite becomes null") {
   JsonWriter w;
   w.BeginArray().Number(12.0).Number(0.1).Number(1e300).Number(1.0 / 0.0).Number(7300);
   w.Number(-2.5).Number(123456.75).EndArray();

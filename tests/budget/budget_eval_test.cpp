@@ -143,7 +143,7 @@ TEST_CASE("warn and exceeded thresholds", "[budget][eval]") {
   }
 }
 
-TEST_CASE("without warn_at nothing warns; running estimates can exceed", "[budget][eval]") {
+TEST_CASE("without warn_at nothing warns, running estimates can exceed", "[budget][eval]") {
   Fixture f;
   f.config.budgets.push_back(MakeBudget(GroupBy::kAll, 100));
   f.Ended({.id = "e", .type = kPc}, "2026-11-29T01:00:00Z", 76);
@@ -189,7 +189,7 @@ TEST_CASE("a job that ended before the window started counts nothing in it", "[b
   CHECK(f.Only().spent_ended == 500);
 }
 
-TEST_CASE("statuses are ordered by budget, then group; match filters both sources",
+TEST_CASE("statuses are ordered by budget, then group, match filters both sources",
           "[budget][eval]") {
   Fixture f;
   BudgetConfig by_itwin = MakeBudget(GroupBy::kItwin, 100);

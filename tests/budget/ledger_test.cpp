@@ -87,8 +87,27 @@ TEST_CASE("prune drops entries ended before the horizon and forgets their ids",
   CHECK(ledger.Contains("edge"));  // ended exactly at the horizon: kept
   CHECK(ledger.Contains("new"));
   CHECK(ledger.size() == 2);
-  // A pruned id can be recorded again (it is outside every window by then).
-  CHECK(ledger.Record(EndedJob({.id = "old"}, "2026-11-01T00:00:00Z", 1)));
+  // A pruned job is not counted again when it is listed again (a raised
+  // lookback): its PUs were counted once already.
+  CHECK_FALSE(ledger.Record(EndedJob({.id = "old"}, "2026-11-01T00:00:00Z", 1)));
+}
+
+TEST_CASE("a job ended before a pruned horizon is never counted again (lookback raised)",
+          "[budget][ledger]") {
+  Ledger ledger;
+  REQUIRE(ledger.Record(EndedJob({.id = "old"}, "2026-11-20T10:00:00Z", 40)));
+  ledger.Prune(At("2026-11-22T00:00:00Z"));
+  REQUIRE_FALSE(ledger.Contains("old"));
+  // A raised lookback lists the job again: it was counted once already.
+  CHECK_FALSE(ledger.Record(EndedJob({.id = "old"}, "2026-11-20T10:00:00Z", 40)));
+  CHECK(ledger.size() == 0);
+  // A pruned horizon never moves back, and survives a restart.
+  ledger.Prune(At("2026-11-15T00:00:00Z"));
+  CHECK(ledger.pruned_before() == At("2026-11-22T00:00:00Z"));
+  Ledger restarted;
+  restarted.set_pruned_before(ledger.pruned_before());
+  CHECK_FALSE(restarted.Record(EndedJob({.id = "old"}, "2026-11-20T10:00:00Z", 40)));
+  CHECK(restarted.Record(EndedJob({.id = "new"}, "2026-11-23T10:00:00Z", 40)));
 }
 
 TEST_CASE("the id index holds through growth and repeated pruning", "[budget][ledger]") {

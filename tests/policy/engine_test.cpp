@@ -116,7 +116,7 @@ TEST_CASE("max_queued counts from createdDateTime and applies to Queued jobs onl
   CHECK(*ev.next_deadline == kNow + 1min + 1s);
 }
 
-TEST_CASE("grace delays the violation; warn_at records a warning before it") {
+TEST_CASE("grace delays the violation, warn_at records a warning before it") {
   Fixture fx;
   PolicyConfig p = Policy("g");
   p.limits.max_runtime = 1h;
@@ -136,7 +136,7 @@ TEST_CASE("grace delays the violation; warn_at records a warning before it") {
   CHECK(ev.findings[2].severity == Severity::kWarn);
 }
 
-TEST_CASE("match keys must all match; empty keys match everything") {
+TEST_CASE("match keys must all match, empty keys match everything") {
   Fixture fx;
   PolicyConfig p = Policy("m");
   p.limits.max_runtime = 1h;
@@ -232,7 +232,7 @@ TEST_CASE("max_processing_units falls back to the estimate from the rate") {
   CHECK(ev.findings[0].observed == Approx(120));
 }
 
-TEST_CASE("the first violated limit of a policy wins; every policy gives its verdict") {
+TEST_CASE("the first violated limit of a policy wins, every policy gives its verdict") {
   Fixture fx;
   PolicyConfig both = Policy("both");
   both.limits.max_runtime = 1h;

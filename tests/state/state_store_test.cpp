@@ -43,6 +43,7 @@ PersistentState Sample() {
   s.ledger.push_back({"job-c", At("2026-11-29T08:00:00Z"), 12.5, "itwin-1", "user-1",
                       JobType::kMeshSampling, "nightly-mesh"});
   s.rates.push_back({JobType::kPointCloudConversion, 11.25, 4});
+  s.ledger_pruned_before = At("2026-11-22T00:00:00Z");
   return s;
 }
 
@@ -64,6 +65,7 @@ TEST_CASE("state round-trips through state.json") {
   CHECK(loaded->ledger.at(0).name == "nightly-mesh");
   CHECK(loaded->rates.at(0).pu_per_hour == 11.25);
   CHECK(loaded->followed.count("job-old") == 1);
+  CHECK(loaded->ledger_pruned_before == At("2026-11-22T00:00:00Z"));
 }
 
 TEST_CASE("a missing state file is an empty state") {
@@ -188,7 +190,7 @@ TEST_CASE("a state.json with the ledger inside (older versions) still loads, and
   REQUIRE(store.Load()->ledger.size() == 1);
 }
 
-TEST_CASE("a bad ledger.jsonl line is refused with the file and line; blank lines and a last line "
+TEST_CASE("a bad ledger.jsonl line is refused with the file and line, blank lines and a last line "
           "without newline are read") {
   testing::TempDir dir;
   StateStore store(dir.path());
@@ -200,7 +202,7 @@ TEST_CASE("a bad ledger.jsonl line is refused with the file and line; blank line
   Result<PersistentState> ok = store.Load();
   REQUIRE(ok.ok());
   CHECK(ok->ledger.size() == 2);
-  WriteFile(store.LedgerPath(), good + "\n" + R"({"job_id":"c","ended":"yesterday"})" + "\n");
+  WriteFile(store.LedgerPath(), good + "\n" + R"({"job_id":"c","ended":"yesterday","type":"MeshSampling"})" + "\n");
   Result<PersistentState> bad = store.Load();
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message().find("ledger.jsonl line 2: entry.ended") != std::string::npos);
