@@ -65,6 +65,41 @@ class Faults(unittest.TestCase):
         self.assertTrue(any(r["status"] == 429 for r in requests))  # the limit did bite
         self.assertEqual([r["seq"] for r in requests if r.get("early")], [])
 
+    def test_once_repolls_when_a_retry_would_go_out_on_stale_data(self):
+        # The DELETE gets a 429 with retry-after 3 s, past the 2 s poll interval: the
+        # retry may not go out on the first listing's data. --once lists again when the
+        # retry comes due, sends it on the fresh data, and exits 0 with the job cancelled.
+        target = self.sim.add_jobs([runaway()] + compliant(3))[0]
+        self.sim.faults([{"match": {"op": "cancel_job"}, "kind": "ratelimit", "retry_after": 3,
+                          "count": 1}])
+        ws = Workspace(self.sim, policies=POLICIES, watch={"poll_interval": "2s"})
+        self.addCleanup(ws.close)
+        proc = ws.once(check=False)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        results = [e["outcome"] for e in ws.events("cancel_result") if e["job_id"] == target]
+        self.assertEqual(results[-1], "cancelled")
+        requests = self.sim.requests()
+        self.assertGreaterEqual(len([r for r in requests if r["op"] == "list_jobs"]), 2)
+        self.assertEqual(len([r for r in requests if r["method"] == "DELETE"]), 2)
+        self.assertEqual([r for r in requests if r.get("early")], [])
+
+    def test_once_exits_75_when_work_is_left_at_max_wait(self):
+        target = self.sim.add_jobs([runaway()] + compliant(3))[0]
+        self.sim.faults([{"match": {"op": "cancel_job"}, "kind": "ratelimit", "retry_after": 60}])
+        proc = self.ws.once("--max-wait", "2s", check=False)
+        self.assertEqual(proc.returncode, 75, proc.stderr)
+        self.assertIn("1 cancellations without a final outcome", proc.stderr)
+        self.assertEqual(len(self.sim.deletes()), 1)
+        self.assertEqual(self.result(target)["outcome"], "retry")
+
+    def test_once_exits_75_on_an_incomplete_listing(self):
+        self.sim.add_jobs([runaway()] + compliant(3))
+        self.sim.faults([{"match": {"op": "list_jobs"}, "kind": "status", "status": 500}])
+        proc = self.ws.once(check=False)
+        self.assertEqual(proc.returncode, 75, proc.stderr)
+        self.assertIn("last poll incomplete", proc.stderr)
+        self.assertEqual(self.sim.deletes(), [])
+
     def test_saving_job_is_not_cancellable_and_not_retried(self):
         # Ran 3h of a 3h0m20s run: it is saving its output (save_seconds 30).
         target = self.sim.add_jobs([job(name="saving", created_ago=3 * H + 70, queue_seconds=60,
