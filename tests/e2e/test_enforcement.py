@@ -173,36 +173,56 @@ class Enforcement(unittest.TestCase):
         self.assertEqual(len(blocked), 3)
         self.assertTrue(all(e["outcome"] == "circuit_breaker" for e in blocked))
 
+    def deadline_jobs(self):
+        # "almost" is 8 s short of 2 h at the first poll; the next poll is 10 minutes away.
+        return self.sim.add_jobs([job(name="almost", created_ago=2 * H - 8 + 60, queue_seconds=60,
+                                      run_seconds=10 * H),
+                                  job(name="worst", created_ago=3 * H, queue_seconds=60,
+                                      run_seconds=10 * H),
+                                  job(name="held", created_ago=2 * H + 1800, queue_seconds=60,
+                                      run_seconds=10 * H)] +
+                                 [job(name="ok%d" % i, created_ago=60) for i in range(4)])
+
     def test_a_limit_crossed_between_polls_is_enforced_at_the_deadline(self):
-        # 8 s short of 2 h at the first poll; the next poll is 10 minutes away.
-        ids = self.sim.add_jobs([job(name="almost", created_ago=2 * H - 8 + 60, queue_seconds=60,
-                                     run_seconds=10 * H),
-                                 job(name="worst", created_ago=3 * H, queue_seconds=60,
-                                     run_seconds=10 * H),
-                                 job(name="held", created_ago=2 * H + 1800, queue_seconds=60,
-                                     run_seconds=10 * H)] +
-                                [job(name="ok%d" % i, created_ago=60) for i in range(3)])
-        # One cancellation per cycle: "held" waits for the next poll, and the
-        # deadline re-check must neither re-read nor cancel it.
-        ws = self.workspace(watch={"poll_interval": "10m"},
-                            enforcement={"max_cancels_per_cycle": 1})
+        ids = self.deadline_jobs()
+        ws = self.workspace(watch={"poll_interval": "10m"})
         proc = ws.spawn()
         try:
-            wait_for(lambda: len(self.sim.deletes()) >= 2, timeout=30,
-                 what="the DELETE at the deadline")
+            wait_for(lambda: len(self.sim.deletes()) >= 3, timeout=30,
+                     what="the DELETE at the deadline")
         finally:
             proc.send_signal(signal.SIGTERM)
             self.assertEqual(proc.wait(15), 0)
         requests = self.sim.requests()
         deletes = [r for r in requests if r["method"] == "DELETE"]
-        self.assertEqual([r["job_id"] for r in deletes], [ids[1], ids[0]])
+        self.assertEqual(sorted(r["job_id"] for r in deletes[:2]), sorted([ids[1], ids[2]]))
+        self.assertEqual(deletes[2]["job_id"], ids[0])
         self.assertEqual(len([r for r in requests if r["op"] == "list_jobs"]), 1)
         gets = [r for r in requests if r["op"] == "get_job"]
         self.assertEqual([r["job_id"] for r in gets], [ids[0]])  # re-read before the DELETE
-        self.assertLess(requests.index(gets[0]), requests.index(deletes[1]))
+        self.assertLess(requests.index(gets[0]), requests.index(deletes[2]))
         violation = [e for e in ws.events("violation") if e["job_id"] == ids[0]][0]
         self.assertGreater(violation["observed"], 7200)
-        self.assertEqual([e["job_id"] for e in ws.events("cancel_blocked")], [ids[2]])
+
+    def test_a_deadline_recheck_shares_the_polls_max_cancels_per_cycle(self):
+        # One cancellation per cycle: the poll spends it on "worst" and holds "held" back;
+        # "almost", crossing before the next poll, is held back too (a re-check used to get a
+        # fresh quota of its own), and "held" is neither re-read nor cancelled.
+        ids = self.deadline_jobs()
+        ws = self.workspace(watch={"poll_interval": "10m"},
+                            enforcement={"max_cancels_per_cycle": 1})
+        proc = ws.spawn()
+        try:
+            wait_for(lambda: any(e["job_id"] == ids[0] for e in ws.events("cancel_blocked")),
+                     timeout=30, what="the re-check holding the crossing job back")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(15), 0)
+        requests = self.sim.requests()
+        self.assertEqual([r["job_id"] for r in requests if r["method"] == "DELETE"], [ids[1]])
+        self.assertEqual([r["job_id"] for r in requests if r["op"] == "get_job"], [ids[0]])
+        blocked = {e["job_id"]: e["outcome"] for e in ws.events("cancel_blocked")}
+        self.assertEqual(blocked, {ids[2]: "max_per_cycle", ids[0]: "max_per_cycle"})
 
 
 if __name__ == "__main__":
