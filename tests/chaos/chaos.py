@@ -53,7 +53,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", default="1,2,3", help="e.g. 1,2,3 or 1-20 (default 1,2,3)")
     p.add_argument("--days", type=float, default=1.0, help="simulated days per seed")
-    p.add_argument("--jobs", type=int, default=300, help="jobs per simulated day")
+    p.add_argument("--jobs", type=int, default=500, help="jobs per simulated day")
     p.add_argument("--speed", type=float, default=1800, help="sim seconds per real second")
     p.add_argument("--tick", type=float, default=1.0, help="rc_sim --tick (real seconds)")
     p.add_argument("--poll", type=int, default=2, help="watch.poll_interval in seconds")

@@ -265,7 +265,7 @@ class Checker:
             return True, ok
         if ok is not None:
             why.append("(otherwise justified by %s)" % ok)
-        if not any(w.startswith(("policy", "budget")) for w in why):
+        elif not any(w.startswith(("policy", "budget")) for w in why):
             why.append("no policy or budget matches the job")
         return False, why
 
@@ -342,9 +342,10 @@ def parse_time(text):
 
 def describe(v, result):
     """The failure lines for one unjustified DELETE."""
-    lines = ["DELETE seq %d of job %s%s (%s, iTwin %s, name %s): arrived at real %.3f, sim %s, "
-             "answered %s%s; job %s then; data window %s..%s; config(s) possibly in force: %s" % (
-                 result["seq"], result["job"],
+    lines = ["[%s] DELETE seq %d of job %s%s (%s, iTwin %s, name %s): arrived at real %.3f, "
+             "sim %s, answered %s%s; job %s then; data window %s..%s; config(s) possibly in "
+             "force: %s" % (
+                 result.get("cause", "-"), result["seq"], result["job"],
                  "" if result["sent_as"] == result["job"] else " (sent as %s)" % result["sent_as"],
                  result.get("type"), result.get("itwin"), result.get("name"), result["real"],
                  iso(result["sim"]), result["status"],

@@ -67,8 +67,8 @@ class Jobs:
             "save_seconds": 1800 if rng.random() < 0.1 else 30,
             "outcome": "Failed" if rng.random() < 0.08 else "Success",
             "pu_per_hour": round(rng.uniform(2, 12), 2),
-            "upper_ids": rng.random() < 0.15,
-            "listed_twice": rng.random() < 0.05,
+            "upper_ids": rng.random() < 0.2,
+            "listed_twice": rng.random() < 0.08,
         }
 
     def budget_limit(self):
