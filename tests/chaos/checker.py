@@ -293,16 +293,19 @@ class Checker:
                 out.update(ok=True, by=reason, version=v.number)
                 return out
             why[v.number] = reason
-        out.update(ok=False, why=why, cause=self.cause(job, rec, lo, hi, cands, why))
+        out.update(ok=False, why=why, cause=self.cause(job, rec, lo, hi, cands, why,
+                                                       d["job_id"] or ""))
         return out
 
-    def cause(self, job, rec, lo, hi, cands, why):
-        """A one-word class for the summary: what the DELETE went against."""
+    def cause(self, job, rec, lo, hi, cands, why, sent_as):
+        """A one-word class for the summary: what the DELETE went against. exempt_id_case:
+        the exempt id is written in another case than the API served the job's id."""
         texts = [w for ws in why.values() for w in ws]
         if any("otherwise justified" in t for t in texts):
             return "dry_run" if any("dry_run" in t for t in texts) else "unwatched_itwin"
-        if any("exempt.ids" in t for t in texts):
-            return "exempt_id"
+        listed = [t.rsplit(" ", 1)[1] for t in texts if "exempt.ids lists it as" in t]
+        if listed:
+            return "exempt_id" if sent_as in listed else "exempt_id_case"
         if any("has action" in t for t in texts):
             return "report_policy"
         if any(self.judge(v, job, rec, lo, hi)[0] for v in self.loaded

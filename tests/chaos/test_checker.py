@@ -112,8 +112,10 @@ class PolicyTests(unittest.TestCase):
                            "exempt": {"ids": [JOB.upper()]}}])
         _, (r,) = check([version(0, d)], [delete()])
         self.assertFalse(r["ok"])
-        self.assertEqual(r["cause"], "exempt_id")
+        self.assertEqual(r["cause"], "exempt_id_case")  # served in lower case
         self.assertIn("exempt.ids lists it as " + JOB.upper(), " ".join(r["why"][0]))
+        _, (r,) = check([version(0, d)], [delete(job_id=JOB.upper())])
+        self.assertEqual(r["cause"], "exempt_id")
 
     def test_match_and_report(self):
         d = doc(policies=[{"name": "p", "match": {"itwins": [ITWIN.upper()], "users": [USER]},
