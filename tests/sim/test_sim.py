@@ -967,7 +967,9 @@ class ControlTests(SimTestCase):
         self.assertEqual([r["op"] for r in log], ["token", "list_jobs", "cancel_job"])
         self.assertEqual(set(log[0]), {"seq", "real_ts", "sim_ts", "method", "path", "query", "op",
                                        "status", "job_id", "authorized", "early", "fault",
-                                       "retry_after", "duration_ms", "accept", "user_agent"})
+                                       "retry_after", "duration_ms", "accept", "user_agent",
+                                       "sim_epoch"})
+        self.assertEqual(set(log[2]) - set(log[0]), {"job"})  # the job's record (null here)
         self.assertEqual(log[1]["query"], {"$filter": "state eq Active"})
         self.assertEqual((log[2]["job_id"], log[2]["status"], log[2]["authorized"]),
                          (MISSING, 404, True))
