@@ -242,7 +242,7 @@ CONFIG_DEFAULTS = {
     "request_log_max": 200000,    # entries kept in the request log
     "hide_future_jobs": False,    # jobs created after sim now are invisible to the API
     "page_overlap": 0,            # continuation pages repeat the last N jobs of the page before
-    "rate_bursts": None,          # {"period": P, "length": L}: 429 for all in the first L of each P s
+    "rate_bursts": None,          # {"period": P, "length": L}: 429s in the first L s of each P s
 }
 _CONFIG_KINDS = {
     "require_filter": "bool", "terminal_delete": ("422", "200"), "cancel_delay": "num",
