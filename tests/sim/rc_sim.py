@@ -241,6 +241,8 @@ CONFIG_DEFAULTS = {
     "empty_last_page": False,     # a full page always links on (may yield an empty last page)
     "request_log_max": 200000,    # entries kept in the request log
     "hide_future_jobs": False,    # jobs created after sim now are invisible to the API
+    "page_overlap": 0,            # continuation pages repeat the last N jobs of the page before
+    "rate_bursts": None,          # {"period": P, "length": L}: 429s in the first L s of each P s
 }
 _CONFIG_KINDS = {
     "require_filter": "bool", "terminal_delete": ("422", "200"), "cancel_delay": "num",
@@ -248,12 +250,23 @@ _CONFIG_KINDS = {
     "timestamp_form": ("z", "offset", "alternate"), "pu_null": "bool", "dates_null": "bool",
     "fail_seconds": "num", "itwin_in_grants": "bool", "request_log_max": "posint",
     "last_links": ("absent", "null", "empty"), "empty_last_page": "bool",
-    "hide_future_jobs": "bool",
+    "hide_future_jobs": "bool", "page_overlap": "int", "rate_bursts": "bursts",
 }
 
 
 def _is_number(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_bursts(key, value):
+    """rate_bursts: null, or {"period": P, "length": L} with 0 < L < P (real seconds)."""
+    if value is None:
+        return None
+    if (not isinstance(value, dict) or set(value) != {"period", "length"}
+            or not all(_is_number(v) for v in value.values())
+            or not 0 < value["length"] < value["period"]):
+        raise BadRequest(f'{key} must be null or {{"period": P, "length": L}} with 0 < L < P')
+    return {"period": float(value["period"]), "length": float(value["length"])}
 
 
 def normalize_config(update):
@@ -272,6 +285,8 @@ def normalize_config(update):
         elif kind == "bool":
             if not isinstance(value, bool):
                 raise BadRequest(f"{key} must be true or false")
+        elif kind == "bursts":
+            value = _check_bursts(key, value)
         elif kind == "str":
             if not isinstance(value, str) or not value:
                 raise BadRequest(f"{key} must be a non-empty string")
@@ -375,7 +390,7 @@ class Job:
                  "save_seconds", "fail_seconds", "outcome", "pu_per_hour", "processing_units",
                  "omit_started", "state_override", "ts_form", "specifications", "io_keys", "tail",
                  "cancel_requests", "cancelled_at", "cancel_end", "cancel_delay",
-                 "cancel_ignored", "cache")
+                 "cancel_ignored", "upper_ids", "listed_twice", "cache")
 
     def __init__(self, seq, job_id, job_type, name, itwin_id, user_id, created):
         self.seq = seq
@@ -395,6 +410,7 @@ class Job:
         self.tail = None  # cached JSON bytes of the static members (see static_json)
         self.cancel_requests, self.cancelled_at, self.cancel_end = 0, None, None
         self.cancel_delay, self.cancel_ignored = None, 0
+        self.upper_ids = self.listed_twice = False
         self.cache = None
 
     def sort_key(self):
@@ -417,9 +433,24 @@ class Job:
             else:
                 specs = derived_specifications_json(self.type, self.key, self.seq % 2)
             name = "null" if self.name is None else _json_str(self.name)
+            itwin = self.itwin_id.upper() if self.upper_ids else self.itwin_id
             self.tail = ('"specifications":%s,"name":%s,"type":%s,"iTwinId":%s}' % (
-                specs, name, _json_lit(self.type), _json_lit(self.itwin_id))).encode()
+                specs, name, _json_lit(self.type), _json_lit(itwin))).encode()
         return self.tail
+
+    def shown_id(self):
+        return self.id.upper() if self.upper_ids else self.id
+
+    def shown_user_id(self):
+        return self.user_id.upper() if self.upper_ids else self.user_id
+
+    def snapshot(self, t):
+        """The job's true record at sim time t, for the request log (times: epoch or None)."""
+        state, started, ended, saving, _, _ = self.timeline(t)
+        return {"id": self.key, "state": state, "created": self.created, "started": started,
+                "ended": ended, "cancelled_at": self.cancelled_at, "saving": saving,
+                "itwin_id": self.itwin_key, "user_id": self.user_key, "name": self.name,
+                "type": self.type}
 
     def before_change(self):
         """Call before changing fields: keeps generated specifications, drops caches."""
@@ -500,7 +531,7 @@ _SPEC_KEYS = frozenset((
     "id", "name", "type", "itwin_id", "user_id", "created", "created_ago", "queue_seconds",
     "run_seconds", "save_seconds", "fail_seconds", "outcome", "pu_per_hour", "processing_units",
     "omit_started", "state_override", "timestamp_form", "specifications", "email",
-    "cancel_delay", "cancel_ignored"))
+    "cancel_delay", "cancel_ignored", "upper_ids", "listed_twice"))
 
 
 def _spec_number(spec, key, allow_none=False):
@@ -568,6 +599,11 @@ def apply_spec(job, spec, now):
         job.outcome = spec["outcome"]
     if "omit_started" in spec:
         job.omit_started = bool(spec["omit_started"])
+    for key in ("upper_ids", "listed_twice"):
+        if key in spec:
+            if not isinstance(spec[key], bool):
+                raise BadRequest(f"job {key} must be true or false")
+            setattr(job, key, spec[key])
     if "state_override" in spec:
         job.state_override = _spec_string(spec, "state_override", allow_none=True)
     if "timestamp_form" in spec:
@@ -1217,6 +1253,7 @@ class Simulator:
         self.base_config = dict(CONFIG_DEFAULTS, **normalize_config(base_config))
         self.cfg = dict(self.base_config)
         self.cfg_gen = 0
+        self.bursts_origin = time.monotonic()
         self.clock = clock
         self.client_id, self.client_secret = client_id, client_secret
         self.rng = random.Random(seed)
@@ -1243,6 +1280,8 @@ class Simulator:
         self.cfg.update(update)
         self.cfg_gen += 1
         self.filter_cache.clear()
+        if "rate_bursts" in update:
+            self.bursts_origin = time.monotonic()
         if "request_log_max" in update:
             self.log.resize(self.cfg["request_log_max"])
 
@@ -1288,8 +1327,8 @@ class Simulator:
         elif self.cfg["pu_null"]:
             info.append(',"processingUnits":null')
         return ('{"id":%s,"state":%s,"userId":%s,"executionInfo":{%s},' % (
-            _json_str(job.id), _STATE_LITERALS.get(state) or _json_str(state),
-            _json_lit(job.user_id), "".join(info))).encode()
+            _json_str(job.shown_id()), _STATE_LITERALS.get(state) or _json_str(state),
+            _json_lit(job.shown_user_id()), "".join(info))).encode()
 
     def job_view(self, job, t, state, started, ended):
         """The job object as a dict (control API)."""
@@ -1386,9 +1425,15 @@ class Simulator:
             real_ts=time.time(), sim_ts=fmt_control(ctx.now), method=method, path=path,
             query=ctx.query, op=ctx.op, status=None, job_id=ctx.job_id, authorized=None,
             early=self.limiter.is_early(real), fault=None, retry_after=None, duration_ms=None,
-            accept=headers.get("Accept"), user_agent=headers.get("User-Agent"))
+            accept=headers.get("Accept"), user_agent=headers.get("User-Agent"),
+            sim_epoch=ctx.now)
+        if ctx.op in ("cancel_job", "get_job"):
+            with self.store.lock:
+                job = self._api_job(ctx)
+                ctx.entry["job"] = None if job is None else job.snapshot(ctx.now)
         if ctx.op != "other":
-            retry = self.limiter.admit(self.cfg["rate_limit"], self.cfg["rate_window"], real)
+            retry = (self._in_burst(real)
+                     or self.limiter.admit(self.cfg["rate_limit"], self.cfg["rate_window"], real))
             if retry:
                 ctx.entry["authorized"] = self._peek_auth(ctx)
                 return self._finish(ctx, self._rate_limited(retry))
@@ -1397,6 +1442,16 @@ class Simulator:
             return self._finish(ctx, self._serve(ctx))
         ctx.entry["fault"] = rule["kind"]
         return self._serve_fault(ctx, rule)
+
+    def _in_burst(self, real):
+        """-> 0 outside a rate_bursts burst, else the whole seconds left in it (>= 1)."""
+        bursts = self.cfg["rate_bursts"]
+        if bursts is None:
+            return 0
+        into = (real - self.bursts_origin) % bursts["period"]
+        if into >= bursts["length"]:
+            return 0
+        return max(1, math.ceil(bursts["length"] - into))
 
     def _rate_limited(self, seconds):
         self.limiter.announce(time.monotonic(), seconds)
@@ -1590,9 +1645,13 @@ class Simulator:
             if after is None:
                 return self._invalid("The continuation token is invalid or does not belong to "
                                      "this $filter.", "continuationToken")
-        frags, last, more = self._page(pred, grants, after, top, ctx.now)
-        if self.cfg["empty_last_page"] and len(frags) == top:
+        frags, listed, more = self._page(pred, grants, after, top, ctx.now)
+        if self.cfg["empty_last_page"] and len(listed) == top:
             more = True
+        # page_overlap N: the next page starts N jobs back, as on an offset-paged API when N
+        # jobs were inserted ahead of the cursor between two page requests (it always moves
+        # on by at least one job).
+        last = listed[max(0, len(listed) - 1 - self.cfg["page_overlap"])] if listed else None
         body = b'{"jobs":[' + b",".join(frags) + b"]"
         href = None
         if self_link:
@@ -1610,14 +1669,16 @@ class Simulator:
         return json_response(200, body + b"}")
 
     def _page(self, pred, grants, after, top, t):
-        """Keyset page: the first `top` visible matching jobs after sort key `after`."""
+        """Keyset page: the first `top` visible matching jobs after sort key `after`.
+        -> (JSON fragments, the jobs listed, whether more follow); a `listed_twice` job
+        has two fragments (one place in `top`)."""
         store, render = self.store, self.render
         me = self.cfg["user_id"].lower()
         i = bisect.bisect_right(store.keys, after) if after is not None else 0
         if self.cfg["hide_future_jobs"]:  # jobs created after t come first: skip them
             i = max(i, bisect.bisect_left(store.keys, (-int(round(t * 1_000_000)), "")))
         order, n = store.order, len(store.order)
-        frags, last = [], None
+        frags, listed = [], []
         while i < n:
             job = order[i]
             i += 1
@@ -1625,11 +1686,13 @@ class Simulator:
                 continue
             if pred is not None and not pred(job, t):
                 continue
-            if len(frags) == top:
-                return frags, last, True
+            if len(listed) == top:
+                return frags, listed, True
             frags.append(render(job, t)[5] + job.static_json())
-            last = job
-        return frags, last, False
+            if job.listed_twice:
+                frags.append(frags[-1])
+            listed.append(job)
+        return frags, listed, False
 
     def _encode_cursor(self, job, fhash):
         neg_created, key = job.sort_key()

@@ -967,7 +967,9 @@ class ControlTests(SimTestCase):
         self.assertEqual([r["op"] for r in log], ["token", "list_jobs", "cancel_job"])
         self.assertEqual(set(log[0]), {"seq", "real_ts", "sim_ts", "method", "path", "query", "op",
                                        "status", "job_id", "authorized", "early", "fault",
-                                       "retry_after", "duration_ms", "accept", "user_agent"})
+                                       "retry_after", "duration_ms", "accept", "user_agent",
+                                       "sim_epoch"})
+        self.assertEqual(set(log[2]) - set(log[0]), {"job"})  # the job's record (null here)
         self.assertEqual(log[1]["query"], {"$filter": "state eq Active"})
         self.assertEqual((log[2]["job_id"], log[2]["status"], log[2]["authorized"]),
                          (MISSING, 404, True))
@@ -1145,6 +1147,115 @@ class FutureJobTests(SimTestCase):
             seen += [j["id"] for j in body["jobs"]]
         self.assertEqual(len(seen), 5)
         self.assertEqual(len(set(seen)), 5)
+
+
+class ChaosFeatureTests(SimTestCase):
+    """Options for the operators' chaos test (tests/chaos): upper-case ids, duplicates,
+    jobs moving between pages, 429 bursts, and the true job record in the request log."""
+
+    def test_upper_ids_served_in_upper_case_and_any_case_accepted(self):
+        self.add({"id": JOB_A, "itwin_id": ITWIN_X, "user_id": ME, "upper_ids": True,
+                  "queue_seconds": None},
+                 {"id": JOB_B, "itwin_id": ITWIN_X, "user_id": ME, "created_ago": 5})
+        status, _, body = self.c.api("GET", jobs_url(f"iTwinId eq {ITWIN_X}"), self.tok)
+        shown = {j["id"]: j for j in body["jobs"]}
+        self.assertEqual(set(shown), {JOB_A.upper(), JOB_B})
+        self.assertEqual(shown[JOB_A.upper()]["iTwinId"], ITWIN_X.upper())
+        self.assertEqual(shown[JOB_A.upper()]["userId"], ME.upper())
+        self.assertEqual(shown[JOB_B]["iTwinId"], ITWIN_X)
+        self.assertEqual(self.get(JOB_A.lower())["id"], JOB_A.upper())
+        self.assertEqual(self.get(JOB_B.upper())["id"], JOB_B)
+        status, body = self.delete(JOB_A.lower())
+        self.assertEqual((status, body["job"]["state"]), (200, "TerminatingOnCancel"))
+        status, body = self.delete(JOB_B.upper())
+        self.assertEqual((status, body["job"]["state"]), (200, "TerminatingOnCancel"))
+        self.c.ctl("PATCH", f"/_sim/jobs/{JOB_A}", {"upper_ids": False})
+        self.assertEqual(self.get(JOB_A)["id"], JOB_A)
+        self.c.ctl("PATCH", f"/_sim/jobs/{JOB_A}", {"upper_ids": 1}, expect=400)
+
+    def test_listed_twice(self):
+        self.add({"id": JOB_A, "itwin_id": ITWIN_X, "listed_twice": True},
+                 {"id": JOB_B, "itwin_id": ITWIN_X, "created_ago": 60},
+                 {"id": JOB_C, "itwin_id": ITWIN_X, "created_ago": 120})
+        flt = f"iTwinId eq {ITWIN_X}"
+        self.assertEqual(self.list_ids(flt), [JOB_A, JOB_A, JOB_B, JOB_C])
+        status, _, body = self.c.api("GET", jobs_url(flt, 2), self.tok)  # one place in $top
+        self.assertEqual([j["id"] for j in body["jobs"]], [JOB_A, JOB_A, JOB_B])
+        status, _, body = self.c.api("GET", path_of(body["_links"]["next"]["href"]), self.tok)
+        self.assertEqual([j["id"] for j in body["jobs"]], [JOB_C])
+
+    def test_page_overlap_moves_jobs_onto_the_next_page(self):
+        ids = self.add(*[{"itwin_id": ITWIN_X, "created_ago": n * 60, "queue_seconds": 150}
+                         for n in range(7)])  # list order: ids[0] (newest) .. ids[6]
+        self.c.ctl("POST", "/_sim/config", {"page_overlap": 1})
+        flt = f"iTwinId eq {ITWIN_X}"
+        status, _, body = self.c.api("GET", jobs_url(flt, 3), self.tok)
+        pages = [body["jobs"]]
+        self.advance(60)  # between the page requests, ids[2] (created 120 s ago) starts
+        while "_links" in body:
+            status, _, body = self.c.api("GET", path_of(body["_links"]["next"]["href"]), self.tok)
+            self.assertEqual(status, 200, body)
+            pages.append(body["jobs"])
+        self.assertEqual([[j["id"] for j in p] for p in pages],
+                         [ids[0:3], ids[2:5], ids[4:7]])
+        self.assertEqual(pages[0][2]["state"], "Queued")  # ids[2] on page 1 ...
+        self.assertEqual(pages[1][0]["state"], "Active")  # ... and again, more advanced, on 2
+        self.c.ctl("POST", "/_sim/config", {"page_overlap": 5})  # still moves on by one
+        status, _, body = self.c.api("GET", jobs_url(flt, 3), self.tok)
+        seen = [j["id"] for j in body["jobs"]]
+        while "_links" in body:
+            status, _, body = self.c.api("GET", path_of(body["_links"]["next"]["href"]), self.tok)
+            seen += [j["id"] for j in body["jobs"]]
+        self.assertEqual(set(seen), set(ids))
+        self.c.ctl("POST", "/_sim/config", {"page_overlap": -1}, expect=400)
+
+    def test_rate_bursts(self):
+        self.c.ctl("POST", "/_sim/config", {"rate_bursts": {"period": 100, "length": 50}})
+        self.c.ctl("DELETE", "/_sim/requests")
+        status, hdrs, body = self.c.api("GET", jobs_url(), self.tok)
+        self.assertEqual((status, body), (429, SEED_429))
+        self.assertTrue(49 <= int(hdrs["retry-after"]) <= 50, hdrs["retry-after"])
+        status, _, _ = self.c.request("POST", "/connect/token", TOKEN_FORM,
+                                      {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 429)
+        self.assertEqual([r["early"] for r in self.requests()], [False, True])
+        self.c.ctl("GET", "/_sim/clock")  # the control API is never limited
+        for bad in ({"period": 1, "length": 1}, {"period": 1}, 5):
+            self.c.ctl("POST", "/_sim/config", {"rate_bursts": bad}, expect=400)
+        self.c.ctl("POST", "/_sim/config", {"rate_bursts": None})
+        time.sleep(0.02)
+        self.c.ctl("POST", "/_sim/config", {"rate_bursts": {"period": 100, "length": 0.01}})
+        time.sleep(0.02)  # the burst (the first 10 ms of each 100 s) is over
+        self.assertEqual(self.c.api("GET", jobs_url(), self.tok)[0], 200)
+        self.c.ctl("POST", "/_sim/config", {"rate_bursts": None})
+
+    def test_request_log_has_the_true_job_record(self):
+        self.add({"id": JOB_A, "itwin_id": ITWIN_X, "user_id": ME, "created_ago": 100,
+                  "queue_seconds": 40, "upper_ids": True, "name": "n", "type": "MeshSampling"})
+        self.c.ctl("DELETE", "/_sim/requests")
+        self.c.ctl("POST", "/_sim/faults", {"rules": [
+            {"match": {"op": "cancel_job"}, "kind": "status", "status": 503, "count": 1}]})
+        self.assertEqual(self.delete(JOB_A.upper())[0], 503)  # logged although not processed
+        self.advance(10)
+        self.assertEqual(self.delete(JOB_A)[0], 200)
+        self.assertEqual(self.delete(JOB_A)[0], 200)
+        self.get(JOB_A)
+        self.delete(MISSING)
+        start = self.c.ctl("GET", "/_sim/clock")["now_epoch"]
+        log = [r for r in self.requests() if r["op"] in ("cancel_job", "get_job")]
+        self.assertEqual([r["job_id"] for r in log],
+                         [JOB_A.upper(), JOB_A, JOB_A, JOB_A, MISSING])
+        first, second, third, get, missing = (r["job"] for r in log)
+        self.assertEqual(first, {"id": JOB_A, "state": "Active", "created": start - 110,
+                                 "started": start - 70, "ended": None, "cancelled_at": None,
+                                 "saving": False, "itwin_id": ITWIN_X, "user_id": ME,
+                                 "name": "n", "type": "MeshSampling"})
+        self.assertAlmostEqual(log[0]["sim_epoch"], start - 10)
+        self.assertEqual(second["cancelled_at"], None)  # the record before the DELETE's effect
+        self.assertEqual((third["state"], third["cancelled_at"]), ("TerminatingOnCancel", start))
+        self.assertEqual(get["state"], "TerminatingOnCancel")
+        self.assertIsNone(missing)
+        self.assertNotIn("job", self.requests(op="token")[-1])
 
 
 class ProcessTests(unittest.TestCase):
