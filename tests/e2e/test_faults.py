@@ -143,7 +143,8 @@ class Faults(unittest.TestCase):
     def test_unparseable_listing_cancels_nothing(self):
         self.sim.add_jobs([runaway()] + compliant(3))
         self.sim.faults([{"match": {"op": "list_jobs"}, "kind": "malformed"}])
-        self.ws.once()
+        proc = self.ws.once(check=False)
+        self.assertEqual(proc.returncode, 75)  # the listing was incomplete
         self.assertEqual(self.sim.deletes(), [])
 
     def test_kill_9_during_a_cancellation_then_restart_finishes_once(self):
