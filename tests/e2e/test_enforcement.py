@@ -173,6 +173,38 @@ class Enforcement(unittest.TestCase):
         self.assertEqual(len(blocked), 3)
         self.assertTrue(all(e["outcome"] == "circuit_breaker" for e in blocked))
 
+    def test_a_lone_runaway_is_cancelled_with_the_default_enforcement(self):
+        # The commonest case there is: one job over its limit and every other job of the
+        # listing ended. "1 of 1" must not trip the circuit breaker.
+        ids = self.sim.add_jobs([job(name="runaway", created_ago=3 * H, queue_seconds=60,
+                                     run_seconds=10 * H)] +
+                                [job(name="done%d" % i, created_ago=5 * H, queue_seconds=60,
+                                     run_seconds=H) for i in range(3)])
+        ws = self.workspace(policies=[{"name": "runtime-2h", "limits": {"max_runtime": "2h"}}])
+        ws.once()
+        self.assertEqual([r["job_id"] for r in self.sim.deletes()], [ids[0]])
+        self.assertEqual(ws.events("cancel_blocked"), [])
+
+    def test_two_runaways_of_three_running_jobs_are_cancelled(self):
+        ids = self.sim.add_jobs([job(name="r%d" % i, created_ago=3 * H + i, queue_seconds=60,
+                                     run_seconds=10 * H) for i in range(2)] +
+                                [job(name="ok", created_ago=60)])
+        ws = self.workspace(policies=[{"name": "runtime-2h", "limits": {"max_runtime": "2h"}}])
+        ws.once()
+        self.assertEqual(sorted(r["job_id"] for r in self.sim.deletes()), sorted(ids[:2]))
+
+    def test_a_policy_that_would_cancel_most_of_twenty_running_jobs_trips_the_breaker(self):
+        self.sim.add_jobs([job(name="r%d" % i, created_ago=3 * H + i, queue_seconds=60,
+                               run_seconds=10 * H) for i in range(15)] +
+                          [job(name="ok%d" % i, created_ago=60) for i in range(5)])
+        ws = self.workspace(policies=[{"name": "runtime-2h", "limits": {"max_runtime": "2h"}}])
+        ws.once()
+        self.assertEqual(self.sim.deletes(), [])
+        blocked = ws.events("cancel_blocked")
+        self.assertEqual(len(blocked), 15)
+        self.assertIn("15 of 20", blocked[-1]["message"])
+        self.assertIn("circuit_breaker_min_jobs 3", blocked[-1]["message"])
+
     def deadline_jobs(self):
         # "almost" is 8 s short of 2 h at the first poll; the next poll is 10 minutes away.
         return self.sim.add_jobs([job(name="almost", created_ago=2 * H - 8 + 60, queue_seconds=60,
