@@ -86,7 +86,7 @@ class FakeJobServer {
       k = std::stoul(std::string(token.substr(dot + 1)));
     } else if (size_t eq = url.find("iTwinId%20eq%20"); eq != std::string_view::npos) {
       std::string_view rest = url.substr(eq + 15);
-      itwin = std::string(rest.substr(0, rest.find('&')));
+      itwin = std::string(rest.substr(0, rest.find_first_of("%&")));  // an id has neither
     }
     auto it = pages.find(itwin);
     if (it == pages.end() || k >= it->second.size()) return R"({"jobs":[]})";
