@@ -65,6 +65,27 @@ class Faults(unittest.TestCase):
         self.assertTrue(any(r["status"] == 429 for r in requests))  # the limit did bite
         self.assertEqual([r["seq"] for r in requests if r.get("early")], [])
 
+    def test_listing_longer_than_the_request_ceiling_completes(self):
+        # api.max_requests_per_minute 20 (18 of them for listing) and one iTwin of 21
+        # pages: the token and 17 pages fit in the first minute. The listing waits for the
+        # client-side gate and goes on with the next page, instead of starting over at
+        # page 1 on every poll and never seeing the runaway on the last page. The API
+        # (20 a minute) refuses nothing. Takes a minute of real time.
+        jobs = [job(name="ok%d" % i, created_ago=60 + i) for i in range(20)] + [runaway()]
+        target = self.sim.add_jobs(jobs)[-1]  # the oldest: listed last
+        self.sim.control("POST", "config", {"rate_limit": 20, "rate_window": 60})
+        ws = Workspace(self.sim, policies=POLICIES, watch={"page_size": 1})
+        ws.doc["api"]["max_requests_per_minute"] = 20
+        ws.write_config()
+        self.addCleanup(ws.close)
+        ws.once(timeout=300)
+        requests = self.sim.requests()
+        self.assertEqual([r["status"] for r in requests if r["status"] == 429], [])
+        self.assertEqual(len([r for r in requests if r["op"] == "list_jobs"]), 21)
+        self.assertEqual([r["job_id"] for r in requests if r["method"] == "DELETE"], [target])
+        cancelled = [e for e in ws.events("cancel_result") if e["job_id"] == target]
+        self.assertEqual(cancelled[-1]["outcome"], "cancelled")
+
     def test_saving_job_is_not_cancellable_and_not_retried(self):
         # Ran 3h of a 3h0m20s run: it is saving its output (save_seconds 30).
         target = self.sim.add_jobs([job(name="saving", created_ago=3 * H + 70, queue_seconds=60,
