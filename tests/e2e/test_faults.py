@@ -1,6 +1,7 @@
 """Cancellation outcomes under API faults, and crash recovery (issue: core)."""
 import os
 import signal
+import time
 import unittest
 
 from rcw_e2e import ITWIN_A, ITWIN_B, Sim, Workspace, job, main, wait_for
@@ -85,6 +86,26 @@ class Faults(unittest.TestCase):
         self.assertEqual([r["job_id"] for r in requests if r["method"] == "DELETE"], [target])
         cancelled = [e for e in ws.events("cancel_result") if e["job_id"] == target]
         self.assertEqual(cancelled[-1]["outcome"], "cancelled")
+
+    def test_sigterm_during_a_paced_listing_stops_at_once(self):
+        # The listing waits for the client-side gate after 17 pages; SIGTERM ends that
+        # wait, and the daemon, at once (not after the ~45 s the wait had left).
+        self.sim.add_jobs([job(name="ok%d" % i, created_ago=60 + i) for i in range(21)])
+        ws = Workspace(self.sim, policies=POLICIES, watch={"page_size": 1})
+        ws.doc["api"]["max_requests_per_minute"] = 20
+        ws.write_config()
+        self.addCleanup(ws.close)
+        proc = ws.spawn()
+        try:
+            wait_for(lambda: len([r for r in self.sim.requests() if r["op"] == "list_jobs"]) >= 17,
+                     timeout=30, what="17 pages listed")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+        start = time.monotonic()
+        self.assertEqual(proc.wait(30), 0)
+        self.assertLess(time.monotonic() - start, 10, ws.log())
+        self.assertEqual(len(ws.events("stopped")), 1)
+        self.assertIn("interrupted", ws.log())  # it was waiting, not between requests
 
     def test_saving_job_is_not_cancellable_and_not_retried(self):
         # Ran 3h of a 3h0m20s run: it is saving its output (save_seconds 30).
