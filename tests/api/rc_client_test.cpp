@@ -571,7 +571,7 @@ TEST_CASE("an interrupted wait ends the listing incomplete") {
   CHECK(p.jobs.size() == 36);
 }
 
-TEST_CASE("a 429 from the API with a short retry-after is waited for; a long one is not") {
+TEST_CASE("a 429 from the API with a short retry-after is waited for, a long one is not") {
   PacedFixture p(3);
   p.f.http.Respond(
       200, PageJson({"a"}, std::string(kBase) + "/jobs?continuationToken=" + kItwin + ".1"));
@@ -609,7 +609,7 @@ TEST_CASE("an API that keeps answering 429 is not waited for forever") {
   CHECK(p.f.http.requests().size() == RealityConversionClient::kMaxWaitsPerRequest + 1);
 }
 
-TEST_CASE("GET paces itself when allowed to; DELETE never waits") {
+TEST_CASE("GET paces itself when allowed to, DELETE never waits") {
   PacedFixture p(0);
   p.server.single[kJobId] = JobJson(kJobId);
   for (int i = 0; i < 18; ++i) p.f.gate.OnSent(p.f.clock.Now());
