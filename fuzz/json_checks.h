@@ -10,9 +10,18 @@
 
 namespace rcw::fuzz {
 
-// What decode.h promises of every decoded job.
+inline bool HasAsciiUpper(std::string_view s) {
+  for (char c : s) {
+    if (c >= 'A' && c <= 'Z') return true;
+  }
+  return false;
+}
+
+// What decode.h promises of every decoded job: ids are lower-cased.
 inline void CheckJob(const Job& job) {
   RCW_FUZZ_CHECK(!std::string_view(job.id).empty());
+  RCW_FUZZ_CHECK(!HasAsciiUpper(job.id) && !HasAsciiUpper(job.itwin_id) &&
+                 !HasAsciiUpper(job.user_id));
   if (job.processing_units) {
     RCW_FUZZ_CHECK(std::isfinite(*job.processing_units) && *job.processing_units >= 0);
   }

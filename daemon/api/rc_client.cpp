@@ -139,6 +139,36 @@ ApiResult<HttpResponse> RealityConversionClient::Execute(ApiOperation op, std::s
   }
 }
 
+std::optional<Millis> RealityConversionClient::PaceWait(Priority priority, Millis max_wait) const {
+  if (waiter_ == nullptr || max_wait <= Millis{0}) return std::nullopt;
+  TimePoint now = clock_.Now();
+  std::optional<TimePoint> until = gate_.BlockedUntil(now, priority);
+  // Not blocked after a refusal (a token endpoint's 429 that set no block):
+  // nothing says how long to wait, so do not.
+  if (!until) return std::nullopt;
+  Millis wait = std::max(Millis{1}, std::chrono::ceil<Millis>(*until - now));
+  if (wait > max_wait) return std::nullopt;
+  return wait;
+}
+
+ApiResult<HttpResponse> RealityConversionClient::ExecutePaced(ApiOperation op,
+                                                              std::string_view what,
+                                                              const char* method,
+                                                              const std::string& url,
+                                                              Priority priority, Millis max_wait) {
+  for (int waits = 0;; ++waits) {
+    ApiResult<HttpResponse> r = Execute(op, what, method, url, priority);
+    if (r.ok() || r.error().outcome != ApiOutcome::kRateLimited) return r;
+    std::optional<Millis> wait = PaceWait(priority, max_wait);
+    if (!wait || waits >= kMaxWaitsPerRequest) return r;
+    if (!waiter_->WaitFor(*wait)) {
+      ApiError error = std::move(r).error();
+      error.message += " (the wait for it was interrupted)";
+      return error;
+    }
+  }
+}
+
 Result<std::string> RealityConversionClient::CheckNextLink(std::string_view href) const {
   std::string_view base_path;
   std::optional<Origin> base = ParseOrigin(base_url_, &base_path);
@@ -177,7 +207,7 @@ Result<std::string> RealityConversionClient::NextPageUrl(
 }
 
 ApiResult<ListStats> RealityConversionClient::ListJobs(const ListQuery& query,
-                                                       std::vector<Job>& out) {
+                                                       std::vector<Job>& out, Millis max_wait) {
   if (!base_url_status_.ok()) {
     return NotSent(ApiOutcome::kClientError, "list_jobs: " + base_url_status_.message());
   }
@@ -191,7 +221,7 @@ ApiResult<ListStats> RealityConversionClient::ListJobs(const ListQuery& query,
   while (true) {
     std::string what = "list_jobs page " + std::to_string(stats.pages + 1);
     ApiResult<HttpResponse> response =
-        Execute(ApiOperation::kListJobs, what, "GET", *url, Priority::kNormal);
+        ExecutePaced(ApiOperation::kListJobs, what, "GET", *url, Priority::kNormal, max_wait);
     if (!response.ok()) return response.error();
     ++stats.pages;
     std::optional<std::string> next;
@@ -212,17 +242,19 @@ ApiResult<ListStats> RealityConversionClient::ListJobs(const ListQuery& query,
 }
 
 ApiResult<ListStats> RealityConversionClient::ListJobs(const ListQuery& query,
-                                                       const std::function<void(Job&&)>& on_job) {
+                                                       const std::function<void(Job&&)>& on_job,
+                                                       Millis max_wait) {
   // The jobs are handed on after the listing (complete or not): for callers
   // that do not keep them all; the poller appends in place.
   std::vector<Job> jobs;
-  ApiResult<ListStats> r = ListJobs(query, jobs);
+  ApiResult<ListStats> r = ListJobs(query, jobs, max_wait);
   for (Job& job : jobs) on_job(std::move(job));
   return r;
 }
 
 ApiResult<Job> RealityConversionClient::JobRequest(ApiOperation op, const char* method,
-                                                   std::string_view id, Priority priority) {
+                                                   std::string_view id, Priority priority,
+                                                   Millis max_wait) {
   if (!IsSafeId(id)) {
     return NotSent(ApiOutcome::kClientError,
                    std::string(ToString(op)) + ": refusing job id \"" +
@@ -233,7 +265,8 @@ ApiResult<Job> RealityConversionClient::JobRequest(ApiOperation op, const char* 
   if (!base_url_status_.ok()) {
     return NotSent(ApiOutcome::kClientError, what + ": " + base_url_status_.message());
   }
-  ApiResult<HttpResponse> response = Execute(op, what, method, JobUrl(base_url_, id), priority);
+  ApiResult<HttpResponse> response =
+      ExecutePaced(op, what, method, JobUrl(base_url_, id), priority, max_wait);
   if (!response.ok()) return response.error();
   Result<Job> job = DecodeJobEnvelope(response->body);
   if (!job.ok()) return ErrorFromBody(what, *response, job.status());
@@ -246,12 +279,14 @@ ApiResult<Job> RealityConversionClient::JobRequest(ApiOperation op, const char* 
   return std::move(*job);
 }
 
-ApiResult<Job> RealityConversionClient::GetJob(std::string_view id) {
-  return JobRequest(ApiOperation::kGetJob, "GET", id, Priority::kNormal);
+ApiResult<Job> RealityConversionClient::GetJob(std::string_view id, Millis max_wait) {
+  return JobRequest(ApiOperation::kGetJob, "GET", id, Priority::kNormal, max_wait);
 }
 
 ApiResult<Job> RealityConversionClient::CancelJob(std::string_view id) {
-  return JobRequest(ApiOperation::kCancelJob, "DELETE", id, Priority::kHigh);
+  // Never paced: whether a DELETE may still go after a wait is the
+  // enforcer's decision, on fresh data.
+  return JobRequest(ApiOperation::kCancelJob, "DELETE", id, Priority::kHigh, Millis{0});
 }
 
 std::optional<Millis> RealityConversionClient::CancelBlockedFor() const {

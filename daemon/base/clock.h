@@ -1,5 +1,6 @@
-// Time as a parameter: the wall clock and waiting are interfaces so that tests
-// move time with FakeClock::Advance() instead of sleeping.
+// Time as a parameter: the wall clock and waiting (base/waiter.h) are
+// interfaces so that tests move time with FakeClock::Advance() instead of
+// sleeping.
 #pragma once
 
 #include <chrono>
@@ -15,15 +16,6 @@ class Clock {
   virtual ~Clock() = default;
   // Wall-clock "now" (UTC).
   virtual TimePoint Now() const = 0;
-};
-
-// Blocks until a deadline. Implementations may return early (a signal
-// arrived); callers re-check their condition.
-class Waiter {
- public:
-  virtual ~Waiter() = default;
-  // Returns false when woken early by an interruption (shutdown, reload).
-  virtual bool WaitUntil(TimePoint deadline) = 0;
 };
 
 class SystemClock final : public Clock {

@@ -165,6 +165,45 @@ Status ReadString(dom::element v, const FieldPath& w, std::string_view field, bo
   return WrongType(w, field, nullable ? "a string or null" : "a string", v);
 }
 
+inline bool IsAsciiUpper(char c) { return c >= 'A' && c <= 'Z'; }
+
+// out = ASCII lower case of `text`. Up to kIdBuffer bytes (any GUID) go
+// through a stack buffer, so an ordinary id costs no allocation; longer text
+// (not a GUID, but the API may send it) is lowered in a heap copy.
+void AssignLower(std::string_view text, CompactString& out) {
+  if (std::none_of(text.begin(), text.end(), IsAsciiUpper)) {
+    out.assign(text);
+    return;
+  }
+  auto lower = [&](char* dst) {
+    for (char c : text) *dst++ = IsAsciiUpper(c) ? static_cast<char>(c - 'A' + 'a') : c;
+  };
+  constexpr size_t kIdBuffer = 64;
+  if (text.size() <= kIdBuffer) {
+    char buf[kIdBuffer];
+    lower(buf);
+    out.assign(std::string_view(buf, text.size()));
+  } else {
+    std::string copy(text.size(), '\0');
+    lower(copy.data());
+    out.assign(copy);
+  }
+}
+
+// A GUID string (or, when `nullable`, null), lower-cased as it is stored:
+// GUIDs are case-insensitive, and nothing past the decoder compares them in
+// any other case.
+Status ReadGuid(dom::element v, const FieldPath& w, std::string_view field, bool nullable,
+                CompactString& out) {
+  std::string_view sv;
+  if (v.get_string().get(sv) == simdjson::SUCCESS) {
+    AssignLower(sv, out);
+    return Status::Ok();
+  }
+  if (nullable && v.is_null()) return Status::Ok();
+  return WrongType(w, field, nullable ? "a string or null" : "a string", v);
+}
+
 // Decodes one job object. The happy path builds no Status and no path text:
 // it runs a thousand times per page. On failure `error` says where and why.
 class JobDecoder {
@@ -214,9 +253,9 @@ class JobDecoder {
       case 5:
         return !Is(key, "state") || (Once(key, kState) && State(v));
       case 6:
-        return !Is(key, "userId") || (Once(key, kUserId) && String(v, key, true, job_.user_id));
+        return !Is(key, "userId") || (Once(key, kUserId) && Guid(v, key, true, job_.user_id));
       case 7:
-        return !Is(key, "iTwinId") || (Once(key, kItwinId) && String(v, key, true, job_.itwin_id));
+        return !Is(key, "iTwinId") || (Once(key, kItwinId) && Guid(v, key, true, job_.itwin_id));
       case 13:
         return !Is(key, "executionInfo") || (Once(key, kInfo) && Info(v));
       default:
@@ -249,7 +288,7 @@ class JobDecoder {
   }
 
   bool Id(dom::element v) {
-    if (!String(v, "id", false, job_.id)) return false;
+    if (!Guid(v, "id", false, job_.id)) return false;
     return !job_.id.empty() || Fail("id", "empty");
   }
 
@@ -273,6 +312,10 @@ class JobDecoder {
 
   bool String(dom::element v, std::string_view field, bool nullable, CompactString& out) {
     return Check(ReadString(v, where_, field, nullable, out));
+  }
+
+  bool Guid(dom::element v, std::string_view field, bool nullable, CompactString& out) {
+    return Check(ReadGuid(v, where_, field, nullable, out));
   }
 
   // An RFC 3339 timestamp string, or (when `nullable`) null.

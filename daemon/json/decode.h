@@ -60,6 +60,8 @@ class PaddedJson {
 // `startedDateTime`, `endedDateTime`, `processingUnits` may be absent or null;
 // processingUnits must be a finite number >= 0; a known key given twice in
 // one job is an error; unknown keys (`specifications`, ...) are skipped.
+// `id`, `iTwinId` and `userId` are GUIDs and come out in ASCII lower case
+// (GUIDs are case-insensitive; everything downstream compares them as stored).
 Status DecodeJobPage(const PaddedJson& body, const std::function<void(Job&&)>& on_job,
                      std::optional<std::string>& next_href);
 // Same, copying `body` into a padded buffer first.
@@ -71,7 +73,7 @@ Status DecodeJobPage(const PaddedJson& body, std::vector<Job>& jobs,
                      std::optional<std::string>& next_href);
 
 // {"job":{...}}: the 200 body of GET /jobs/{id} and DELETE /jobs/{id}. Errors
-// name the field as "job.<field>".
+// name the field as "job.<field>". Same job rules (ids lower-cased) as above.
 Result<Job> DecodeJobEnvelope(std::string_view body);
 
 struct ApiErrorDetail {

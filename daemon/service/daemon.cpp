@@ -16,6 +16,7 @@
 #include "service/echo_audit.h"
 #include "service/notifier.h"
 #include "service/observers.h"
+#include "service/signal_waiter.h"
 #include "service/watchdog.h"
 #include "telemetry/log_sink.h"
 
@@ -110,6 +111,8 @@ class Service {
   std::unique_ptr<MetricsBridge> bridge_;
   std::unique_ptr<FileAuditLog> audit_;
   std::unique_ptr<EchoAuditSink> echo_;
+  // Rate-limit waits of a listing: SIGTERM/SIGINT end them (and stay pending).
+  SignalWaiter waiter_{[this] { PingWatchdog(); }};
   std::unique_ptr<ApiStack> api_;
   std::unique_ptr<Watchdog> watchdog_;
   bool stop_ = false;
@@ -140,6 +143,7 @@ int Service::Start() {
   }
   bridge_ = std::make_unique<MetricsBridge>(metrics_.get(), clock_);
   api_ = std::make_unique<ApiStack>(*config_, local_clock_, bridge_.get());
+  api_->client().SetWaiter(&waiter_);
   watchdog_ = std::make_unique<Watchdog>(api_->client(), *echo_, store_, clock_, metrics_.get(),
                                          bridge_.get(), std::move(*state), config_,
                                          options_.dry_run);

@@ -1,9 +1,35 @@
 #include "service/poller.h"
 
+#include <algorithm>
+#include <string_view>
 #include <unordered_set>
+
+#include "base/log.h"
 
 namespace rcw {
 namespace {
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// watch.itwins, lower-cased (ids are lower-cased at decode; the config
+// loader lowers them too, this only makes sure). Empty: everything watched.
+using IdSet = std::unordered_set<std::string, TextHash, std::equal_to<>>;
+
+IdSet WatchedSet(const Config& config) {
+  IdSet watched;
+  for (const std::string& id : config.watch.itwins) watched.insert(Lower(id));
+  return watched;
+}
+
+bool Unwatched(const IdSet& watched, const Job& job) {
+  return !watched.empty() && watched.find(job.itwin_id.view()) == watched.end();
+}
 
 // False when the listing failed (`out` says why).
 bool ListOne(RealityConversionClient& api, const Config& config, std::optional<std::string> itwin,
@@ -12,7 +38,7 @@ bool ListOne(RealityConversionClient& api, const Config& config, std::optional<s
   q.itwin_id = std::move(itwin);
   q.created_after = now - config.watch.lookback;
   q.page_size = config.watch.page_size;
-  ApiResult<ListStats> r = api.ListJobs(q, out.jobs);
+  ApiResult<ListStats> r = api.ListJobs(q, out.jobs, MaxPacingWait(config));
   if (r.ok()) {
     out.pages += r.value().pages;
     return true;
@@ -25,7 +51,20 @@ bool ListOne(RealityConversionClient& api, const Config& config, std::optional<s
   return false;
 }
 
-void FollowOutOfWindow(RealityConversionClient& api, PersistentState& state, Listing& out) {
+// Drops the listed jobs of iTwins not watched; they are not followed either.
+void DropUnwatched(const IdSet& watched, PersistentState& state, Listing& out) {
+  if (watched.empty()) return;
+  auto end = std::remove_if(out.jobs.begin(), out.jobs.end(), [&](const Job& j) {
+    if (!Unwatched(watched, j)) return false;
+    if (!state.followed.empty()) state.followed.erase(std::string(j.id.view()));
+    return true;
+  });
+  out.unwatched += static_cast<std::size_t>(out.jobs.end() - end);
+  out.jobs.erase(end, out.jobs.end());
+}
+
+void FollowOutOfWindow(RealityConversionClient& api, const Config& config, const IdSet& watched,
+                       PersistentState& state, Listing& out) {
   if (state.followed.empty()) return;
   // The followed jobs the listing did not return (a few, against up to
   // 100,000s listed: the small set is the one hashed).
@@ -37,9 +76,12 @@ void FollowOutOfWindow(RealityConversionClient& api, PersistentState& state, Lis
       ++it;
       continue;
     }
-    ApiResult<Job> r = api.GetJob(*it);
+    ApiResult<Job> r = api.GetJob(*it, MaxPacingWait(config));
     ++out.gets;
-    if (r.ok()) {
+    if (r.ok() && Unwatched(watched, r.value())) {
+      ++out.unwatched;  // its iTwin is no longer watched: forget it
+      it = state.followed.erase(it);
+    } else if (r.ok()) {
       bool running = !IsTerminal(r.value().state);
       read.push_back(std::move(r).value());
       it = running ? std::next(it) : state.followed.erase(it);
@@ -54,13 +96,70 @@ void FollowOutOfWindow(RealityConversionClient& api, PersistentState& state, Lis
   for (Job& j : read) out.jobs.push_back(std::move(j));
 }
 
+// A set of indexes into `jobs`, hashed and compared by the job id they hold:
+// no id is copied, and moving a Job within the vector invalidates nothing.
+struct IdOf {
+  const std::vector<Job>* jobs;
+  std::size_t operator()(std::size_t i) const noexcept {
+    return std::hash<std::string_view>{}((*jobs)[i].id.view());
+  }
+  bool operator()(std::size_t a, std::size_t b) const noexcept {
+    return (*jobs)[a].id == (*jobs)[b].id;
+  }
+};
+
 }  // namespace
+
+Millis MaxPacingWait(const Config& config) {
+  Millis four_polls = std::chrono::duration_cast<Millis>(4 * config.watch.poll_interval);
+  return std::min<Millis>(Millis{120'000}, four_polls);
+}
+
+int LifecycleRank(JobState state) {
+  switch (state) {
+    case JobState::kQueued:
+      return 0;
+    case JobState::kActive:
+    case JobState::kUnknown:
+      return 1;
+    case JobState::kTerminatingOnCancel:
+    case JobState::kTerminatingOnFailure:
+      return 2;
+    case JobState::kCancelled:
+    case JobState::kFailed:
+    case JobState::kSuccess:
+      return 3;
+  }
+  return 1;
+}
+
+std::size_t KeepOneRecordPerJob(std::vector<Job>& jobs) {
+  IdOf id_of{&jobs};
+  std::unordered_set<std::size_t, IdOf, IdOf> kept(jobs.size(), id_of, id_of);
+  std::size_t w = 0;  // jobs[0, w) are the records kept so far
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    auto seen = kept.find(i);  // jobs[i] is still in place: i >= w
+    if (seen != kept.end()) {
+      Job& earlier = jobs[*seen];
+      if (LifecycleRank(jobs[i].state) >= LifecycleRank(earlier.state)) {
+        std::swap(earlier, jobs[i]);  // same id: the set stays valid
+      }
+      continue;
+    }
+    if (w != i) jobs[w] = std::move(jobs[i]);
+    kept.insert(w++);
+  }
+  std::size_t dropped = jobs.size() - w;
+  jobs.erase(jobs.begin() + static_cast<std::ptrdiff_t>(w), jobs.end());
+  return dropped;
+}
 
 Listing PollJobs(RealityConversionClient& api, const Config& config, PersistentState& state,
                  TimePoint now, std::vector<Job> recycled, std::size_t first_itwin) {
   Listing out;
   out.jobs = std::move(recycled);
   out.jobs.clear();
+  const IdSet watched = WatchedSet(config);
   if (config.watch.itwins.empty()) {
     ListOne(api, config, std::nullopt, now, out);
   } else {
@@ -70,7 +169,15 @@ Listing PollJobs(RealityConversionClient& api, const Config& config, PersistentS
       if (!ListOne(api, config, itwins[i], now, out) && !out.first_failed) out.first_failed = i;
     }
   }
-  if (out.complete) FollowOutOfWindow(api, state, out);
+  DropUnwatched(watched, state, out);
+  if (out.complete) FollowOutOfWindow(api, config, watched, state, out);
+  // Last, so that it also covers a job read back with GET that the listing
+  // returned too (a followed id saved in another case by an older version).
+  out.duplicates = KeepOneRecordPerJob(out.jobs);
+  if (out.unwatched > 0 || out.duplicates > 0) {
+    LogDebug("listing: dropped " + std::to_string(out.unwatched) + " jobs of unwatched iTwins, " +
+             std::to_string(out.duplicates) + " duplicate records");
+  }
   // Jobs created this close to the lookback edge may leave the listing while
   // still running: remember them so the next polls follow them with GET.
   Seconds margin = std::max<Seconds>(std::chrono::hours{1}, 3 * config.watch.poll_interval);

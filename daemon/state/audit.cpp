@@ -67,14 +67,7 @@ Status FileAuditLog::ReopenIfRotated() {
   return Status::Ok();
 }
 
-Status FileAuditLog::Append(const std::vector<AuditEvent>& events) {
-  if (events.empty()) return Status::Ok();
-  if (Status s = ReopenIfRotated(); !s.ok()) return s;
-  std::string batch;
-  for (const AuditEvent& e : events) {
-    batch += e.ToJson();
-    batch += '\n';
-  }
+Status FileAuditLog::WriteAll(const std::string& batch) {
   size_t done = 0;
   while (done < batch.size()) {
     ssize_t n = ::write(fd_, batch.data() + done, batch.size() - done);
@@ -84,6 +77,25 @@ Status FileAuditLog::Append(const std::vector<AuditEvent>& events) {
   }
   if (::fdatasync(fd_) != 0) return Errno("cannot sync audit log", path_);
   return Status::Ok();
+}
+
+Status FileAuditLog::Append(const std::vector<AuditEvent>& events) {
+  if (events.empty()) return Status::Ok();
+  if (Status s = ReopenIfRotated(); !s.ok()) return s;
+  std::string batch;
+  for (const AuditEvent& e : events) {
+    batch += e.ToJson();
+    batch += '\n';
+  }
+  // A short write followed by an error (ENOSPC, EFBIG) would leave a line
+  // without its newline, and the next batch would be glued to it: on any
+  // failure, cut the file back to where this batch began. Best effort: if
+  // even that fails, the error returned is still the write's.
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return Errno("cannot stat audit log", path_);
+  Status s = WriteAll(batch);
+  if (!s.ok() && ::ftruncate(fd_, st.st_size) == 0) (void)::fdatasync(fd_);
+  return s;
 }
 
 }  // namespace rcw

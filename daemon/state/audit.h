@@ -41,6 +41,9 @@ class AuditSink {
 
 // Appends to a file opened with O_APPEND; each batch is one write() followed
 // by fdatasync(). Reopens the file on every batch when it was rotated away.
+// A batch that fails (write or fdatasync) is cut off again (ftruncate to the
+// size before it), so the file holds only whole lines and the next batch
+// starts on a line boundary; Append then returns kUnavailable.
 class FileAuditLog final : public AuditSink {
  public:
   static Result<std::unique_ptr<FileAuditLog>> Open(const std::string& path);
@@ -52,6 +55,7 @@ class FileAuditLog final : public AuditSink {
  private:
   explicit FileAuditLog(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
   Status ReopenIfRotated();
+  Status WriteAll(const std::string& batch);  // write() until done, then fdatasync()
   std::string path_;
   int fd_;
 };

@@ -1,12 +1,14 @@
 #include "api/rc_client.h"
 
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "base/timefmt.h"
 #include "base/version.h"
 #include "fakes/fake_api.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_http_client.h"
+#include "fakes/fake_job_server.h"
 #include "fakes/test_files.h"
 
 using namespace rcw;
@@ -465,4 +467,160 @@ TEST_CASE("an unsafe iTwin id in the query is refused without sending") {
   CHECK(e.outcome == ApiOutcome::kClientError);
   CHECK_FALSE(e.sent);
   CHECK(f.http.requests().empty());
+}
+
+// --- Pacing under the rate limit (a listing longer than the ceiling) --------
+
+namespace {
+
+constexpr const char* kItwin = "ce54f773-67db-4b4f-a98b-368329107429";
+
+// A client at api.max_requests_per_minute 20 (18 for listing, 2 reserved for
+// cancellations) in front of a server that allows 20 a minute and lists
+// `pages` pages of two jobs for kItwin; each request takes 200 ms.
+struct PacedFixture {
+  explicit PacedFixture(int pages)
+      : f({.max_per_minute = 20, .max_per_hour = 4500, .reserve = 0.10}),
+        server(f.clock, kBase),
+        waiter(f.clock) {
+    for (int k = 0; k < pages; ++k) {
+      server.pages[kItwin].push_back({ApiJobJson("p" + std::to_string(k) + "a", "Active", kItwin),
+                                      ApiJobJson("p" + std::to_string(k) + "b", "Queued", kItwin)});
+    }
+    server.max_per_minute = 20;
+    f.http.set_handler([this](const HttpRequest& r) { return server(r); });
+    f.http.set_on_send([this](const HttpRequest&) { f.clock.Advance(200ms); });
+    f.client.SetWaiter(&waiter);
+  }
+
+  ApiResult<ListStats> List(Millis max_wait) {
+    ListQuery q;
+    q.itwin_id = kItwin;
+    q.page_size = 2;
+    return f.client.ListJobs(q, jobs, max_wait);
+  }
+
+  // The URL of each request, in order.
+  std::vector<std::string> Urls() const {
+    std::vector<std::string> urls;
+    for (const HttpRequest& r : f.http.requests()) urls.push_back(r.url);
+    return urls;
+  }
+
+  Fixture f;
+  FakeJobServer server;
+  FakeWaiter waiter;
+  std::vector<Job> jobs;
+};
+
+}  // namespace
+
+TEST_CASE("a listing longer than the request ceiling waits for the gate and completes") {
+  PacedFixture p(20);
+  TimePoint start = p.f.clock.Now();
+  ApiResult<ListStats> r = p.List(120s);
+  REQUIRE(r.ok());
+  CHECK(r->pages == 20);
+  CHECK(p.jobs.size() == 40);
+  CHECK(p.jobs.back().id == "p19b");
+  // Every page asked for once, in order: the listing went on from where the
+  // gate held it, never from page 1 again, and the API refused nothing.
+  REQUIRE(p.f.http.requests().size() == 20);
+  std::vector<std::string> urls = p.Urls();
+  CHECK(std::set<std::string>(urls.begin(), urls.end()).size() == 20);
+  CHECK(p.server.refused == 0);
+  CHECK(p.f.observer.rate_limited.empty());
+  // 18 pages at once, then the window has to move: about a minute of waiting.
+  REQUIRE_FALSE(p.waiter.waits().empty());
+  for (Millis w : p.waiter.waits()) CHECK(w <= 60s);
+  CHECK(p.waiter.total() >= 55s);
+  CHECK(p.f.clock.Now() - start < 70s);
+}
+
+TEST_CASE("without a waiter or a wait allowance the listing stops at the gate as before") {
+  for (bool with_waiter : {false, true}) {
+    PacedFixture p(20);
+    if (!with_waiter) p.f.client.SetWaiter(nullptr);
+    ApiError e = p.f.MustFail(p.List(with_waiter ? Millis{0} : 120s));
+    CHECK(e.outcome == ApiOutcome::kRateLimited);
+    CHECK_FALSE(e.sent);
+    CHECK_THAT(e.message, Catch::StartsWith("list_jobs page 19: held back by the client-side"));
+    CHECK(p.f.http.requests().size() == 18);
+    CHECK(p.jobs.size() == 36);  // the pages read stay appended; the listing is incomplete
+    CHECK(p.waiter.waits().empty());
+  }
+}
+
+TEST_CASE("a gate wait longer than the allowance is not taken") {
+  PacedFixture p(20);
+  ApiError e = p.f.MustFail(p.List(30s));  // the window opens in ~56 s
+  CHECK(e.outcome == ApiOutcome::kRateLimited);
+  CHECK(p.waiter.waits().empty());
+  CHECK(p.f.http.requests().size() == 18);
+}
+
+TEST_CASE("an interrupted wait ends the listing incomplete") {
+  PacedFixture p(20);
+  p.waiter.interrupt_next = true;
+  ApiError e = p.f.MustFail(p.List(120s));
+  CHECK(e.outcome == ApiOutcome::kRateLimited);
+  CHECK_FALSE(e.sent);
+  CHECK_THAT(e.message, Catch::Contains("interrupted"));
+  CHECK(p.waiter.waits().size() == 1);
+  CHECK(p.f.http.requests().size() == 18);
+  CHECK(p.jobs.size() == 36);
+}
+
+TEST_CASE("a 429 from the API with a short retry-after is waited for, a long one is not") {
+  PacedFixture p(3);
+  p.f.http.Respond(
+      200, PageJson({"a"}, std::string(kBase) + "/jobs?continuationToken=" + kItwin + ".1"));
+  p.f.http.Respond(429, "", {{"retry-after", "5"}});
+  ApiResult<ListStats> r = p.List(120s);
+  REQUIRE(r.ok());
+  CHECK(r->pages == 3);
+  REQUIRE(p.waiter.waits().size() == 1);
+  // 5 s from the 429's answer, which came 200 ms after it was sent.
+  CHECK(p.waiter.waits()[0] == 5000ms);
+  std::vector<std::string> urls = p.Urls();
+  REQUIRE(urls.size() == 4);
+  CHECK(urls[1] == urls[2]);  // page 2 asked for again, not page 1
+  CHECK(p.f.observer.rate_limited.size() == 1);
+
+  PacedFixture q(3);
+  q.f.http.Respond(429, "", {{"retry-after", "600"}});
+  ApiError e = q.f.MustFail(q.List(120s));
+  CHECK(e.outcome == ApiOutcome::kRateLimited);
+  CHECK(e.sent);
+  CHECK(q.waiter.waits().empty());
+}
+
+TEST_CASE("an API that keeps answering 429 is not waited for forever") {
+  PacedFixture p(1);
+  p.f.http.set_handler([](const HttpRequest&) -> Result<HttpResponse> {
+    HttpResponse r;
+    r.status = 429;
+    r.headers = {{"retry-after", "1"}};
+    return r;
+  });
+  ApiError e = p.f.MustFail(p.List(120s));
+  CHECK(e.outcome == ApiOutcome::kRateLimited);
+  CHECK(p.waiter.waits().size() == RealityConversionClient::kMaxWaitsPerRequest);
+  CHECK(p.f.http.requests().size() == RealityConversionClient::kMaxWaitsPerRequest + 1);
+}
+
+TEST_CASE("GET paces itself when allowed to, DELETE never waits") {
+  PacedFixture p(0);
+  p.server.single[kJobId] = JobJson(kJobId);
+  for (int i = 0; i < 18; ++i) p.f.gate.OnSent(p.f.clock.Now());
+  CHECK_FALSE(p.f.MustFail(p.f.client.GetJob(kJobId)).sent);  // no allowance: as before
+  CHECK(p.waiter.waits().empty());
+  ApiResult<Job> job = p.f.client.GetJob(kJobId, 120s);
+  REQUIRE(job.ok());
+  CHECK(job->id == kJobId);
+  CHECK(p.waiter.waits() == std::vector<Millis>{60s});
+
+  for (int i = 0; i < 20; ++i) p.f.gate.OnSent(p.f.clock.Now());
+  CHECK_FALSE(p.f.MustFail(p.f.client.CancelJob(kJobId)).sent);
+  CHECK(p.waiter.waits().size() == 1);
 }

@@ -1,6 +1,7 @@
 """Cancellation outcomes under API faults, and crash recovery (issue: core)."""
 import os
 import signal
+import time
 import unittest
 
 from rcw_e2e import ITWIN_A, ITWIN_B, Sim, Workspace, job, main, wait_for
@@ -99,6 +100,47 @@ class Faults(unittest.TestCase):
         self.assertEqual(proc.returncode, 75, proc.stderr)
         self.assertIn("last poll incomplete", proc.stderr)
         self.assertEqual(self.sim.deletes(), [])
+
+    def test_listing_longer_than_the_request_ceiling_completes(self):
+        # api.max_requests_per_minute 20 (18 of them for listing) and one iTwin of 21
+        # pages: the token and 17 pages fit in the first minute. The listing waits for the
+        # client-side gate and goes on with the next page, instead of starting over at
+        # page 1 on every poll and never seeing the runaway on the last page. The API
+        # (20 a minute) refuses nothing. Takes a minute of real time.
+        jobs = [job(name="ok%d" % i, created_ago=60 + i) for i in range(20)] + [runaway()]
+        target = self.sim.add_jobs(jobs)[-1]  # the oldest: listed last
+        self.sim.control("POST", "config", {"rate_limit": 20, "rate_window": 60})
+        ws = Workspace(self.sim, policies=POLICIES, watch={"page_size": 1})
+        ws.doc["api"]["max_requests_per_minute"] = 20
+        ws.write_config()
+        self.addCleanup(ws.close)
+        ws.once(timeout=300)
+        requests = self.sim.requests()
+        self.assertEqual([r["status"] for r in requests if r["status"] == 429], [])
+        self.assertEqual(len([r for r in requests if r["op"] == "list_jobs"]), 21)
+        self.assertEqual([r["job_id"] for r in requests if r["method"] == "DELETE"], [target])
+        cancelled = [e for e in ws.events("cancel_result") if e["job_id"] == target]
+        self.assertEqual(cancelled[-1]["outcome"], "cancelled")
+
+    def test_sigterm_during_a_paced_listing_stops_at_once(self):
+        # The listing waits for the client-side gate after 17 pages; SIGTERM ends that
+        # wait, and the daemon, at once (not after the ~45 s the wait had left).
+        self.sim.add_jobs([job(name="ok%d" % i, created_ago=60 + i) for i in range(21)])
+        ws = Workspace(self.sim, policies=POLICIES, watch={"page_size": 1})
+        ws.doc["api"]["max_requests_per_minute"] = 20
+        ws.write_config()
+        self.addCleanup(ws.close)
+        proc = ws.spawn()
+        try:
+            wait_for(lambda: len([r for r in self.sim.requests() if r["op"] == "list_jobs"]) >= 17,
+                     timeout=30, what="17 pages listed")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+        start = time.monotonic()
+        self.assertEqual(proc.wait(30), 0)
+        self.assertLess(time.monotonic() - start, 10, ws.log())
+        self.assertEqual(len(ws.events("stopped")), 1)
+        self.assertIn("interrupted", ws.log())  # it was waiting, not between requests
 
     def test_saving_job_is_not_cancellable_and_not_retried(self):
         # Ran 3h of a 3h0m20s run: it is saving its output (save_seconds 30).

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <vector>
 
 #include "base/clock.h"
+#include "base/waiter.h"
 
 namespace rcw::testing {
 
@@ -24,29 +26,39 @@ class FakeClock final : public Clock {
   TimePoint now_;
 };
 
-// WaitUntil moves `clock` to the deadline (never backwards) and records it.
-// Set interrupt_next to simulate a signal: the next wait returns false at once
-// without moving the clock.
+// WaitFor moves `clock` forward by the duration and records it. Set
+// interrupt_next to simulate a signal: the next wait returns false at once
+// without moving the clock; set `stopped` for a shutdown: every wait does. `on_wait` (optional)
+// runs before each wait, e.g. to let other requests take the gate's slots meanwhile.
 class FakeWaiter final : public Waiter {
  public:
   explicit FakeWaiter(FakeClock& clock) : clock_(clock) {}
 
-  bool WaitUntil(TimePoint deadline) override {
-    deadlines_.push_back(deadline);
+  bool WaitFor(Millis duration) override {
+    waits_.push_back(duration);
+    if (on_wait) on_wait(duration);
+    if (stopped) return false;
     if (interrupt_next) {
       interrupt_next = false;
       return false;
     }
-    if (deadline > clock_.Now()) clock_.Set(deadline);
+    if (duration > Millis{0}) clock_.Advance(duration);
     return true;
   }
 
-  const std::vector<TimePoint>& deadlines() const { return deadlines_; }
+  const std::vector<Millis>& waits() const { return waits_; }
+  Millis total() const {
+    Millis sum{0};
+    for (Millis w : waits_) sum += w;
+    return sum;
+  }
   bool interrupt_next = false;
+  bool stopped = false;
+  std::function<void(Millis)> on_wait;
 
  private:
   FakeClock& clock_;
-  std::vector<TimePoint> deadlines_;
+  std::vector<Millis> waits_;
 };
 
 }  // namespace rcw::testing

@@ -44,3 +44,15 @@ TEST_CASE("envelope errors name the field under job") {
   CHECK(error("") == "empty body");
   CHECK(error("[1]") == "body is not a JSON object (got an array)");
 }
+
+TEST_CASE("a single job's ids come out lower-cased") {
+  Result<Job> job = DecodeJobEnvelope(
+      R"({"job":{"id":"5E315451-564E-4E8B-A952-45B14E6A9C90","iTwinId":"CE54F773-67DB-4B4F-A98B-368329107429",)"
+      R"("userId":"3A8670F9-B69F-4A60-B958-F103D580755F","name":"PC Job","state":"Active",)"
+      R"("executionInfo":{"createdDateTime":"2026-04-05T14:04:56Z"}}})");
+  REQUIRE(job.ok());
+  CHECK(job->id == "5e315451-564e-4e8b-a952-45b14e6a9c90");
+  CHECK(job->itwin_id == "ce54f773-67db-4b4f-a98b-368329107429");
+  CHECK(job->user_id == "3a8670f9-b69f-4a60-b958-f103d580755f");
+  CHECK(job->name == "PC Job");
+}

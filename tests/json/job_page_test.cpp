@@ -464,3 +464,45 @@ TEST_CASE("the vector overload keeps the jobs before a bad one and drops the bad
   CHECK(jobs[0].id == "a");
   CHECK(jobs[0].created == At("2026-02-28T10:00:00Z"));
 }
+
+TEST_CASE("job, iTwin and user ids come out lower-cased, other text as sent") {
+  std::string upper_job =
+      R"({"id":"5E315451-564E-4E8B-A952-45B14E6A9C90","name":"Nightly-MESH",)"
+      R"("iTwinId":"CE54F773-67db-4B4F-a98b-368329107429","userId":"E263A543-DB55-4FA5-8A4E-69B9CFCF6C59",)"
+      R"("state":"Active","type":"MeshSampling",)"
+      R"("executionInfo":{"createdDateTime":"2026-04-05T14:04:56Z"}})";
+  std::string other_job =
+      R"({"id":"already-lower-0123","iTwinId":null,"userId":"ÄB-Ü",)" + kMinimal;
+  Page page = Decode(R"({"jobs":[)" + upper_job + "," + other_job +
+                     R"(}],"_links":{"next":{"href":"https://x/jobs?continuationToken=AbC"}}})");
+  REQUIRE(page.status.ok());
+  REQUIRE(page.jobs.size() == 2);
+  const Job& upper = page.jobs[0];
+  CHECK(upper.id == "5e315451-564e-4e8b-a952-45b14e6a9c90");
+  CHECK(upper.itwin_id == "ce54f773-67db-4b4f-a98b-368329107429");
+  CHECK(upper.user_id == "e263a543-db55-4fa5-8a4e-69b9cfcf6c59");
+  CHECK_FALSE(upper.id.on_heap());
+  CHECK(upper.name == "Nightly-MESH");
+  const Job& other = page.jobs[1];
+  CHECK(other.id == "already-lower-0123");
+  CHECK(other.itwin_id.empty());
+  CHECK(other.user_id == "Äb-Ü");  // ASCII only: multi-byte UTF-8 is left alone
+  CHECK(*page.next == "https://x/jobs?continuationToken=AbC");  // a link is not an id
+
+  // Longer than any GUID (and than the inline buffer): still lowered, whole.
+  std::string long_id(100, 'Q');
+  Page big = Decode(R"({"jobs":[{"id":")" + long_id + R"(",)" + kMinimal + "}]}");
+  REQUIRE(big.status.ok());
+  REQUIRE(big.jobs.size() == 1);
+  CHECK(big.jobs[0].id == std::string(100, 'q'));
+}
+
+TEST_CASE("the vector overload lowers ids too") {
+  std::vector<Job> jobs;
+  std::optional<std::string> next;
+  std::string body = R"({"jobs":[{"id":"AB-CD","iTwinId":"EF",)" + kMinimal + "}]}";
+  REQUIRE(DecodeJobPage(PaddedJson::Copy(body), jobs, next).ok());
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].id == "ab-cd");
+  CHECK(jobs[0].itwin_id == "ef");
+}
