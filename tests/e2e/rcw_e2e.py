@@ -6,7 +6,6 @@ passes RCW_BINARY (the rc-watchdog executable) and RCW_SOURCE_DIR.
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -201,19 +200,16 @@ def job(itwin=ITWIN_A, type="PointCloudConversion", name="job", **kw):
     return spec
 
 
-def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def scrape(port, timeout=5):
-    """The text of http://127.0.0.1:PORT/metrics, or None when it does not answer."""
+def scrape(port, timeout=5, why=None):
+    """The text of http://127.0.0.1:PORT/metrics, or None when it does not
+    answer 200 (refused, reset, timed out, or an HTTP error such as 404). With
+    a list `why`, the reason of a failure is appended to it."""
     try:
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=timeout) as r:
             return r.read().decode()
-    except OSError:
+    except OSError as e:  # urllib.error.HTTPError is an OSError too
+        if why is not None:
+            why.append(repr(e))
         return None
 
 
@@ -281,5 +277,40 @@ def listening_ports(pid):
     return sorted(ports)
 
 
+def wait_for_metrics(proc, timeout=30, log=lambda: ""):
+    """The port on which daemon `proc` (started with `metrics.listen:
+    127.0.0.1:0`) serves /metrics, once a scrape of it answers 200 with both
+    the daemon's registry and its process metrics; raises, with `log()`, if
+    the daemon exits first, or after `timeout` seconds (an outer bound only).
+
+    A listening socket is not readiness: prometheus-cpp's Exposer binds and
+    starts civetweb's threads in its constructor, and only then does the
+    daemon register /metrics (the registry, then the process collector). A
+    scrape in between is accepted and answered 404, so a test that scrapes
+    once as soon as the port shows up fails whenever the daemon's main thread
+    is descheduled in that window (TSan, a busy 2-core machine). Every scrape
+    that fails here is a "not yet", retried until the deadline.
+    """
+    why = []
+
+    def ready():
+        if proc.poll() is not None:
+            raise AssertionError("rc-watchdog exited %s before serving /metrics\n%s" % (
+                proc.returncode, log()))
+        for port in listening_ports(proc.pid):
+            text = scrape(port, why=why)
+            if text and "process_cpu_seconds_total" in text and "rc_watchdog_polls_total" in text:
+                return port
+        return None
+
+    try:
+        return wait_for(ready, timeout=timeout, what="/metrics of pid %d" % proc.pid)
+    except AssertionError as e:
+        if proc.poll() is not None or not why:
+            raise
+        raise AssertionError("%s (last scrape: %s)\n%s" % (e, why[-1], log())) from None
+
+
 def main():
     unittest.main(verbosity=2)
+

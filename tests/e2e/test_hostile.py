@@ -36,7 +36,8 @@ import unittest
 import urllib.parse
 import zlib
 
-from rcw_e2e import ITWIN_A, Sim, Workspace, job, listening_ports, main, metric, scrape, wait_for
+from rcw_e2e import (ITWIN_A, Sim, Workspace, job, main, metric, scrape, wait_for,
+                     wait_for_metrics)
 
 H = 3600
 MAX_BODY = 64 << 20  # CurlOptions::max_body_bytes (the daemon does not configure it)
@@ -279,8 +280,8 @@ class HostileBase(unittest.TestCase):
         self.sim.add_jobs(compliant(4))
         self.proc = self.ws.spawn()
         self.addCleanup(self.kill)
-        self.port = wait_for(lambda: listening_ports(self.proc.pid) or self.dead(), timeout=30,
-                             what="the metrics port")[0]
+        # /metrics answering, not just its port bound (rcw_e2e.wait_for_metrics).
+        self.port = wait_for_metrics(self.proc, timeout=30, log=self.ws.log)
         wait_for(lambda: self.polls("success") >= 1, timeout=30, what="a first good poll")
         self.rss_bound = RSS_GROWTH_BOUND * sanitizer_factor(self.proc.pid)
 
@@ -296,9 +297,10 @@ class HostileBase(unittest.TestCase):
 
     def scrape(self):
         self.dead()
-        text = scrape(self.port)
+        why = []
+        text = scrape(self.port, why=why)
         if text is None:
-            raise AssertionError("no answer on /metrics")
+            raise AssertionError("no answer on /metrics: %s" % why[-1])
         return text
 
     def polls(self, outcome):

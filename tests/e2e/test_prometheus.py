@@ -29,7 +29,7 @@ import urllib.parse
 import urllib.request
 
 from rcw_e2e import (METRICS, SOURCE_DIR, Sim, Workspace, job, listening_ports, main,
-                     wait_for)
+                     wait_for, wait_for_metrics)
 
 H = 3600
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
@@ -120,11 +120,11 @@ class PrometheusScrape(unittest.TestCase):
         self.addCleanup(self.close_daemon_pipes)  # after stop() below
         self.daemon_log = Drain(self.daemon.stderr)
         self.addCleanup(lambda: stop(self.daemon))
-        ports = wait_for(lambda: self.alive(self.daemon, "rc-watchdog")
-                         and listening_ports(self.daemon.pid), timeout=15,
-                         what="the daemon's metrics port")
-        self.assertEqual(len(ports), 1, ports)
-        self.target = "127.0.0.1:%d" % ports[0]
+        # /metrics answering, not just its port bound (rcw_e2e.wait_for_metrics):
+        # Prometheus' first scrapes must not meet a 404.
+        port = wait_for_metrics(self.daemon, timeout=30, log=self.logs)
+        self.assertEqual(listening_ports(self.daemon.pid), [port])
+        self.target = "127.0.0.1:%d" % port
 
         config = os.path.join(self.tmp.name, "prometheus.yml")
         with open(config, "w") as f:

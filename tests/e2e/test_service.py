@@ -14,8 +14,8 @@ import tempfile
 import time
 import unittest
 
-from rcw_e2e import (BINARY, CLIENT_SECRET, Sim, Workspace, free_port, job, main,
-                     metric, scrape, wait_for)
+from rcw_e2e import (BINARY, CLIENT_SECRET, Sim, Workspace, job, main, metric, scrape,
+                     wait_for, wait_for_metrics)
 
 H = 3600
 STOP_SECONDS = 10  # SIGTERM -> exit, the bound the contract promises
@@ -245,12 +245,14 @@ class Notifications(ServiceCase):
 
 class Reload(ServiceCase):
     def start_with_metrics(self, ws):
-        port = free_port()
-        ws.doc["metrics"]["listen"] = "127.0.0.1:%d" % port
-        ws.write_config()
+        # metrics.listen 127.0.0.1:0 (the Workspace default): a port picked
+        # by free_port() and bound later could be taken in between by any
+        # process on the machine (another test's daemon, simulator or
+        # Prometheus binding port 0), so the daemon would not start, or the
+        # test would scrape another daemon.
         proc = self.spawn(ws)
         self.notify.wait(has("READY", "1"), what="READY=1")
-        wait_for(lambda: scrape(port), timeout=10, what="/metrics")
+        port = wait_for_metrics(proc, timeout=10, log=ws.log)
         return proc, port
 
     def reload(self, proc, ws, event):
