@@ -28,13 +28,14 @@ const PolicyConfig& OnlyPolicy(const LoadResult& r) {
 }  // namespace
 
 TEST_CASE("regexes are RE2: what RE2 cannot compile is an error at its position") {
-  const std::string base = std::string(kServiceOnly) +
-                           "policies:\n  - name: p\n    limits: {max_runtime: 1h}\n";
+  const std::string base =
+      std::string(kServiceOnly) + "policies:\n  - name: p\n    limits: {max_runtime: 1h}\n";
   // Line 9: "    exempt: {name_regex: ..." -> the value at column 26.
   CheckOneError(base + "    exempt: {name_regex: \"^(?=nightly)\"}\n", "9:26",
                 "policies[0].exempt.name_regex",
                 "\"^(?=nightly)\" is not a valid regular expression: invalid perl operator: (?=");
-  CheckOneError(base + "    match: {name_regex: '(a)\\1'}\n", "9:25", "policies[0].match.name_regex",
+  CheckOneError(base + "    match: {name_regex: '(a)\\1'}\n", "9:25",
+                "policies[0].match.name_regex",
                 "\"(a)\\1\" is not a valid regular expression: invalid escape sequence: \\1");
   CheckOneError(base + "    match: {name_regex: '(?<!x)y'}\n", "9:25",
                 "policies[0].match.name_regex", "use RE2 syntax, as in Prometheus");
@@ -76,8 +77,7 @@ TEST_CASE("GUIDs are lower-cased at load: upper-case ids match lower-case job fi
                       "      users: [3A8670F9-B69F-4A60-B958-F103D580755F]\n"
                       "    exempt: {ids: [5E315451-564E-4E8B-A952-45B14E6A9C90]}\n");
   const PolicyConfig& p = OnlyPolicy(r);
-  CHECK(r.config->watch.itwins ==
-        std::vector<std::string>{"ce54f773-67db-4b4f-a98b-368329107429"});
+  CHECK(r.config->watch.itwins == std::vector<std::string>{"ce54f773-67db-4b4f-a98b-368329107429"});
   Job job = Named("survey");
   job.id = "5e315451-564e-4e8b-a952-45b14e6a9c90";
   job.itwin_id = "ce54f773-67db-4b4f-a98b-368329107429";
