@@ -17,7 +17,8 @@ build=${BUILD_DIR:-build-release}
 reps=${BENCH_REPETITIONS:-3}
 jobs=$(nproc)
 
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
+  -DRCW_WERROR=ON >/dev/null
 cmake --build "$build" -j"$jobs" --target rc-watchdog rcw_bench_decode rcw_bench_policy \
   rcw_bench_cycle rcw_bench_memory
 

@@ -37,7 +37,7 @@ fi
 mkdir -p "$build"
 log=$build/fuzz-build.log
 if ! { CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-         -DRCW_FUZZ=ON -DRCW_BUILD_TESTS=OFF &&
+         -DRCW_FUZZ=ON -DRCW_BUILD_TESTS=OFF -DRCW_WERROR=ON &&
        cmake --build "$build" -j"$(nproc)" --target "${targets[@]/#/rcw_fuzz_}"; } >"$log" 2>&1; then
   tail -n 40 "$log" >&2
   echo "fuzz.sh: the build failed (full log: $log)" >&2

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libcurl4-openssl-dev libyaml-cpp-dev libsimdjson-dev libspdlog-dev prometheus-cpp-dev catch2
-  libsystemd-dev libhowardhinnant-date-dev tzdata
+  libsystemd-dev libhowardhinnant-date-dev libre2-dev tzdata
   python3 openssl ca-certificates curl prometheus systemd dpkg-dev
   clang libclang-rt-14-dev  # libFuzzer targets (fuzz/) and the sanitizer builds
   libbenchmark-dev          # benchmarks (bench/)

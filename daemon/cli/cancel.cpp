@@ -4,6 +4,7 @@
 // the same audit.jsonl.
 #include <signal.h>
 
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <thread>
@@ -65,7 +66,13 @@ int RunCancel(const std::vector<std::string>& argv) {
   Outcomes outcomes;
   Enforcer enforcer(api.client(), **audit, state, &outcomes, std::random_device{}());
   enforcer.SetConfig(&config, false);
-  (void)enforcer.AddManual(args.positional, clock.Now());
+  // Job ids are GUIDs, case-insensitive; the API and the decoder spell them in
+  // lower case, and so does every comparison after this.
+  std::vector<std::string> ids = args.positional;
+  for (std::string& id : ids) {
+    for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  (void)enforcer.AddManual(ids, clock.Now());
   while (auto due = enforcer.NextDue(clock.Now())) {
     std::this_thread::sleep_until(*due);
     if (Status s = enforcer.RunDue(clock.Now()); !s.ok()) {

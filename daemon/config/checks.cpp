@@ -1,5 +1,7 @@
 #include "config/checks.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -74,8 +76,20 @@ bool ValidAuthority(std::string_view authority, bool port_required) {
   return ValidPort(port);
 }
 
-// Checks scheme and authority of an http(s) URL; sets `path` to what follows.
-std::string CheckUrlStart(std::string_view url, std::string_view hint, std::string_view& path) {
+struct UrlParts {
+  bool https = false;
+  std::string_view host;  // without brackets or port
+  std::string_view path;  // what follows the authority
+};
+
+// "[::1]:80" -> "::1", "host:80" -> "host".
+std::string_view HostOf(std::string_view authority) {
+  if (authority.starts_with('[')) return authority.substr(1, authority.find(']') - 1);
+  return authority.substr(0, authority.rfind(':'));
+}
+
+// Checks scheme and authority of an http(s) URL; fills `parts`.
+std::string CheckUrlStart(std::string_view url, std::string_view hint, UrlParts& parts) {
   std::string lower = Lower(url.substr(0, 8));
   size_t scheme = lower.starts_with("https://") ? 8 : lower.starts_with("http://") ? 7 : 0;
   if (scheme == 0) return Quote(url) + " is not an http or https URL (" + std::string(hint) + ")";
@@ -94,8 +108,30 @@ std::string CheckUrlStart(std::string_view url, std::string_view hint, std::stri
   if (!ValidAuthority(authority, false)) {
     return Quote(url) + " has no valid host[:port] (" + std::string(hint) + ")";
   }
-  path = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+  parts.https = scheme == 8;
+  parts.host = HostOf(authority);
+  parts.path = end == std::string_view::npos ? std::string_view() : rest.substr(end);
   return "";
+}
+
+// localhost, 127.0.0.0/8 or ::1 (in any spelling inet_pton accepts).
+bool IsLoopbackHost(std::string_view host) {
+  if (Lower(host) == "localhost") return true;
+  std::string text(host);
+  unsigned char addr[16] = {};
+  if (inet_pton(AF_INET, text.c_str(), addr) == 1) return addr[0] == 127;
+  if (inet_pton(AF_INET6, text.c_str(), addr) != 1) return false;
+  static constexpr unsigned char kLoopback6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return std::memcmp(addr, kLoopback6, sizeof addr) == 0;
+}
+
+// http:// sends `what` in clear text; only a loopback host (tests, a local
+// simulator or proxy) keeps it on this machine.
+std::string CheckTransport(std::string_view url, const UrlParts& parts, std::string_view what) {
+  if (parts.https || IsLoopbackHost(parts.host)) return "";
+  return Quote(url) + " uses http://, so " + std::string(what) +
+         " would travel in clear text (use https://; http:// is accepted only for loopback "
+         "hosts: localhost, 127.0.0.0/8, [::1])";
 }
 
 bool ValidZoneChars(std::string_view name) {
@@ -139,12 +175,14 @@ std::optional<std::string> SuggestZone(std::string_view name, const fs::path& tz
 }  // namespace
 
 std::string CheckBaseUrl(std::string& url) {
-  std::string_view path;
-  std::string error = CheckUrlStart(url, kBaseUrlHint, path);
+  UrlParts parts;
+  std::string error = CheckUrlStart(url, kBaseUrlHint, parts);
   if (!error.empty()) return error;
-  if (path.find_first_of("?#") != std::string_view::npos) {
+  if (parts.path.find_first_of("?#") != std::string_view::npos) {
     return Quote(url) + " has a query or fragment (" + std::string(kBaseUrlHint) + ")";
   }
+  error = CheckTransport(url, parts, "the bearer token");
+  if (!error.empty()) return error;
   while (url.ends_with('/')) url.pop_back();
   if (Lower(url).ends_with("/realityconversion")) {
     return "this is the v1 Reality Conversion API (DELETE deletes jobs there); "
@@ -153,9 +191,10 @@ std::string CheckBaseUrl(std::string& url) {
   return "";
 }
 
-std::string CheckHttpUrl(std::string_view url) {
-  std::string_view path;
-  return CheckUrlStart(url, "use e.g. https://ims.bentley.com/connect/token", path);
+std::string CheckTokenUrl(std::string_view url) {
+  UrlParts parts;
+  std::string error = CheckUrlStart(url, "use e.g. https://ims.bentley.com/connect/token", parts);
+  return error.empty() ? CheckTransport(url, parts, "the client secret") : error;
 }
 
 std::string CheckListen(std::string_view listen) {
@@ -192,14 +231,10 @@ std::string CheckName(std::string_view name) {
 }
 
 std::optional<Regex> CompileRegex(const std::string& pattern, std::string& error) {
-  try {
-    return Regex{pattern, std::make_shared<const std::regex>(pattern, std::regex::ECMAScript)};
-  } catch (const std::regex_error& e) {
-    error = Quote(pattern) + " is not a valid regular expression: " + e.what() +
-            " (use ECMAScript syntax)";
-  } catch (const std::exception& e) {  // bad_alloc on a pathological pattern
-    error = Quote(pattern) + " cannot be compiled: " + e.what();
-  }
+  Result<Regex> re = Regex::Compile(pattern);
+  if (re.ok()) return std::move(*re);
+  error = Quote(pattern) + " is not a valid regular expression: " + re.status().message() +
+          " (use RE2 syntax, as in Prometheus: no lookaround or backreferences)";
   return std::nullopt;
 }
 

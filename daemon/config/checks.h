@@ -11,13 +11,16 @@
 
 namespace rcw {
 
-// The v2 Reality Conversion API root: http or https, a host, no user info,
-// query or fragment, not the v1 path (.../realityconversion, where DELETE
-// deletes jobs). Strips trailing slashes from `url`.
+// The v2 Reality Conversion API root: https (http only for a loopback host:
+// localhost, 127.0.0.0/8, ::1, since the bearer token would travel in clear
+// text), a host, no user info, query or fragment, not the v1 path
+// (.../realityconversion, where DELETE deletes jobs). Strips trailing slashes
+// from `url`.
 std::string CheckBaseUrl(std::string& url);
 
-// An http or https URL with a host (auth.token_url).
-std::string CheckHttpUrl(std::string_view url);
+// auth.token_url: an https URL with a host; http only for a loopback host, as
+// for CheckBaseUrl (the client secret would travel in clear text).
+std::string CheckTokenUrl(std::string_view url);
 
 // host:port or [ipv6]:port with port 1..65535 (metrics.listen).
 std::string CheckListen(std::string_view listen);
@@ -30,7 +33,7 @@ std::string CheckTimezone(std::string_view name, const std::string& tzdir);
 // Policy and budget names become metric labels: [A-Za-z0-9_.-]+.
 std::string CheckName(std::string_view name);
 
-// Compiles an ECMAScript regex; sets `error` (quoting pattern and reason) on failure.
+// Compiles an RE2 regex; sets `error` (quoting the pattern and RE2's reason) on failure.
 std::optional<Regex> CompileRegex(const std::string& pattern, std::string& error);
 
 // `path` made absolute against `base_dir` (the config file's directory).

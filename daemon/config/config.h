@@ -5,27 +5,16 @@
 #pragma once
 
 #include <array>
-#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/job.h"
 #include "base/log.h"
+#include "config/regex.h"
 
 namespace rcw {
-
-// An ECMAScript regex with the text it was compiled from.
-struct Regex {
-  std::string pattern;
-  std::shared_ptr<const std::regex> re;  // never null in a loaded Config
-
-  bool Search(std::string_view text) const {
-    return std::regex_search(text.begin(), text.end(), *re);
-  }
-};
 
 // Which jobs a policy or budget applies to. Every list is "any of"; an empty
 // list or absent regex matches everything; all given keys must match.
@@ -110,6 +99,7 @@ struct EnforcementConfig {
   int max_cancels_per_cycle = 10;
   int max_cancels_per_hour = 100;
   double max_cancel_fraction = 0.5;
+  int circuit_breaker_min_jobs = 3;   // the breaker trips only from this many would-cancel jobs
   RetryConfig retry;
 };
 

@@ -79,7 +79,8 @@ std::string Header(const Config& c) {
   out += " enforcement dry_run=" + Bool(e.dry_run) +
          " max_cancels_per_cycle=" + std::to_string(e.max_cancels_per_cycle) +
          " max_cancels_per_hour=" + std::to_string(e.max_cancels_per_hour) +
-         " max_cancel_fraction=" + Num(e.max_cancel_fraction);
+         " max_cancel_fraction=" + Num(e.max_cancel_fraction) +
+         " circuit_breaker_min_jobs=" + std::to_string(e.circuit_breaker_min_jobs);
   out += " estimates learn=" + Bool(c.learn_estimates);
   for (int i = 0; i < kJobTypeCount; ++i) {
     if (c.pu_per_hour[i]) {

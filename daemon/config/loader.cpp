@@ -39,6 +39,7 @@ constexpr KeyHint kRootHints[] = {
     {"itwins", "watch"}, {"poll_interval", "watch"}, {"page_size", "watch"}, {"lookback", "watch"},
     {"dry_run", "enforcement"}, {"max_cancels_per_cycle", "enforcement"},
     {"max_cancels_per_hour", "enforcement"}, {"max_cancel_fraction", "enforcement"},
+    {"circuit_breaker_min_jobs", "enforcement"},
     {"retry", "enforcement"}, {"listen", "metrics"}, {"directory", "state"}, {"level", "log"},
     {"format", "log"}, {"learn", "estimates"}, {"pu_per_hour", "estimates"}};
 // clang-format on
@@ -47,8 +48,12 @@ constexpr std::string_view kApiKeys[] = {"base_url", "timeout", "ca_file",
 constexpr std::string_view kAuthKeys[] = {"token_url", "client_id", "client_secret_file", "scope",
                                           "client_secret"};
 constexpr std::string_view kWatchKeys[] = {"itwins", "poll_interval", "page_size", "lookback"};
-constexpr std::string_view kEnforcementKeys[] = {
-    "dry_run", "max_cancels_per_cycle", "max_cancels_per_hour", "max_cancel_fraction", "retry"};
+constexpr std::string_view kEnforcementKeys[] = {"dry_run",
+                                                 "max_cancels_per_cycle",
+                                                 "max_cancels_per_hour",
+                                                 "max_cancel_fraction",
+                                                 "circuit_breaker_min_jobs",
+                                                 "retry"};
 constexpr std::string_view kRetryKeys[] = {"initial", "max", "max_attempts"};
 constexpr std::string_view kMetricsKeys[] = {"listen"};
 constexpr std::string_view kStateKeys[] = {"directory"};
@@ -77,7 +82,8 @@ std::string NoCheck(const std::string&) { return ""; }
 void ReadApi(Section& root, const LoadContext& ctx, ApiConfig& api) {
   if (!root.Require("api", "a mapping with base_url")) return;
   Section s = SubSection(root, "api", kApiKeys);
-  // base_url: required; the v2 API root; trailing slashes are stripped.
+  // base_url: required; the v2 API root, https (http only for a loopback
+  // host); trailing slashes are stripped.
   CheckedString(
       s, "base_url", true, [](std::string& url) { return CheckBaseUrl(url); }, api.base_url);
   // timeout: per request, > 0; default 30s.
@@ -123,8 +129,8 @@ void ReadAuth(Section& root, const LoadContext& ctx, AuthConfig& auth) {
   const YamlNode* node = root.Require("auth", "a mapping with token_url and client_id");
   if (node == nullptr) return;
   Section s = SubSection(root, "auth", kAuthKeys);
-  // token_url, client_id: required.
-  CheckedString(s, "token_url", true, CheckHttpUrl, auth.token_url);
+  // token_url: required; https (http only for a loopback host). client_id: required.
+  CheckedString(s, "token_url", true, CheckTokenUrl, auth.token_url);
   CheckedString(s, "client_id", true, NoCheck, auth.client_id);
   // scope: default itwin-platform.
   s.String("scope", auth.scope);
@@ -133,9 +139,11 @@ void ReadAuth(Section& root, const LoadContext& ctx, AuthConfig& auth) {
 
 void ReadWatch(Section& root, WatchConfig& watch) {
   Section s = SubSection(root, "watch", kWatchKeys);
-  // itwins: iTwin GUIDs; default empty: the jobs the client itself created.
+  // itwins: iTwin GUIDs, each once in any case (one listed twice would have
+  // its jobs counted twice); default empty: the jobs the client itself created.
   if (const YamlNode* n = s.Get("itwins")) {
-    if (auto ids = ReadGuidList(*n, s.Path("itwins"), s.diag(), true)) watch.itwins = *ids;
+    auto ids = ReadGuidList(*n, s.Path("itwins"), s.diag(), true);
+    if (ids && CheckUniqueGuids(*n, s.Path("itwins"), *ids, s.diag())) watch.itwins = *ids;
   }
   // poll_interval: > 0; default 30s.
   bool poll = s.Duration("poll_interval", watch.poll_interval, DurationRange::kPositive);
@@ -181,6 +189,11 @@ void ReadEnforcement(Section& root, EnforcementConfig& e) {
   s.Int("max_cancels_per_hour", e.max_cancels_per_hour, 1, kIntMax);
   // max_cancel_fraction: circuit breaker, in (0, 1]; default 0.5.
   s.Number("max_cancel_fraction", e.max_cancel_fraction, NumberRange::kFraction);
+  // circuit_breaker_min_jobs: >= 1; default 3. The breaker trips only when a
+  // cycle would cancel at least this many jobs AND more than
+  // max_cancel_fraction of the watched Queued+Active jobs: a lone runaway
+  // (1 of 1, 2 of 3) is a runaway, not a bad policy or a bad clock.
+  s.Int("circuit_breaker_min_jobs", e.circuit_breaker_min_jobs, 1, kIntMax);
   ReadRetry(s, e.retry);
 }
 

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
 #include "base/timefmt.h"
 #include "config/suggest.h"
@@ -217,11 +218,32 @@ std::optional<std::vector<std::string>> ReadGuidList(const YamlNode& node, const
                      "ce54f773-67db-4b4f-a98b-368329107429)");
       ok = false;
     } else {
-      out.push_back(item.text);  // as written: match.h compares exactly
+      // GUIDs are case-insensitive; lower-cased once here (the decoder does
+      // the same to job fields), so match.h compares exactly.
+      std::string id = item.text;
+      for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.push_back(std::move(id));
     }
   }
   if (!ok) return std::nullopt;
   return out;
+}
+
+bool CheckUniqueGuids(const YamlNode& node, const std::string& path,
+                      const std::vector<std::string>& ids, Diagnostics& diag) {
+  std::map<std::string_view, size_t> first;  // id -> index of its first copy
+  bool ok = true;
+  for (size_t i = 0; i < ids.size() && i < node.children.size(); ++i) {
+    auto [it, inserted] = first.emplace(ids[i], i);
+    if (inserted) continue;
+    diag.Error(node.children[i].mark, IndexPath(path, i),
+               Quote(node.children[i].text) + " is listed twice (also at line " +
+                   std::to_string(node.children[it->second].mark.line) +
+                   "; ids are not case-sensitive): its jobs would be counted twice "
+                   "(list each id once)");
+    ok = false;
+  }
+  return ok;
 }
 
 }  // namespace rcw

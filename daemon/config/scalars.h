@@ -68,10 +68,16 @@ const std::vector<YamlNode>* ReadSequence(const YamlNode& node, const std::strin
                                           Diagnostics& diag, bool allow_empty,
                                           std::string_view empty_hint = "");
 
-// A list of GUIDs (iTwin, user and job ids), kept as written.
+// A list of GUIDs (iTwin, user and job ids), lower-cased: GUIDs are
+// case-insensitive, and everything downstream compares them exactly.
 std::optional<std::vector<std::string>> ReadGuidList(const YamlNode& node, const std::string& path,
                                                      Diagnostics& diag, bool allow_empty,
                                                      std::string_view empty_hint = "");
+
+// `ids`, as ReadGuidList read them from the list `node`, hold no id twice;
+// otherwise one error at each later copy. False when there was one.
+bool CheckUniqueGuids(const YamlNode& node, const std::string& path,
+                      const std::vector<std::string>& ids, Diagnostics& diag);
 
 // 8-4-4-4-12 hexadecimal digits.
 bool IsGuid(std::string_view text);

@@ -232,12 +232,7 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
   std::size_t before_breaker = lines.size();
   blocked(sel.breaker, "circuit_breaker");
   if (newly_tripped && lines.size() > before_breaker) {
-    lines.back().message = "circuit breaker: " + std::to_string(sel.breaker.size() + already) +
-                           " of " + std::to_string(view.running) +
-                           " watched jobs would be cancelled (fraction " +
-                           std::to_string(sel.fraction) + " > max_cancel_fraction " +
-                           std::to_string(config_->enforcement.max_cancel_fraction) +
-                           "); cancelling none this cycle";
+    lines.back().message = BreakerMessage(sel, view.running, config_->enforcement);
   }
   if (Status s = audit_.Append(lines); !s.ok()) return s;
   for (std::string& key : markers) state_.violated.insert(std::move(key));

@@ -1,6 +1,7 @@
 #include "enforce/selection.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <unordered_map>
 
 namespace rcw {
@@ -30,9 +31,12 @@ Selection SelectCancellations(std::vector<Finding> wanted, std::size_t already,
     if (a.Ratio() != b.Ratio()) return a.Ratio() > b.Ratio();
     return jobs[a.job_index].created < jobs[b.job_index].created;
   });
-  std::size_t would = wanted.size() + already;
-  s.fraction = running ? static_cast<double>(would) / static_cast<double>(running) : 0;
-  if (!wanted.empty() && s.fraction > limits.max_cancel_fraction) {
+  s.would = wanted.size() + already;
+  s.fraction = running ? static_cast<double>(s.would) / static_cast<double>(running) : 0;
+  // A fraction of a handful is no sign of a bad policy: one runaway among one
+  // or two running jobs is the commonest case there is.
+  bool many = s.would >= static_cast<std::size_t>(limits.circuit_breaker_min_jobs);
+  if (!wanted.empty() && many && s.fraction > limits.max_cancel_fraction) {
     s.breaker_tripped = true;
     s.breaker = std::move(wanted);
     return s;
@@ -50,6 +54,18 @@ Selection SelectCancellations(std::vector<Finding> wanted, std::size_t already,
     }
   }
   return s;
+}
+
+std::string BreakerMessage(const Selection& s, std::size_t running,
+                           const EnforcementConfig& limits) {
+  char text[320];
+  std::snprintf(text, sizeof text,
+                "circuit breaker: %zu of %zu watched jobs would be cancelled (fraction %.2f > "
+                "max_cancel_fraction %.2f, and %zu >= circuit_breaker_min_jobs %d); cancelling "
+                "none this cycle",
+                s.would, running, s.fraction, limits.max_cancel_fraction, s.would,
+                limits.circuit_breaker_min_jobs);
+  return text;
 }
 
 }  // namespace rcw

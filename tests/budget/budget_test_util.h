@@ -3,7 +3,6 @@
 
 #include <catch2/catch.hpp>
 #include <memory>
-#include <regex>
 #include <string>
 #include <string_view>
 
@@ -21,7 +20,9 @@ inline TimePoint At(std::string_view text) {
 }
 
 inline Regex MakeRegex(const std::string& pattern) {
-  return Regex{pattern, std::make_shared<const std::regex>(pattern, std::regex::ECMAScript)};
+  Result<Regex> re = Regex::Compile(pattern);
+  REQUIRE(re.ok());
+  return *re;
 }
 
 struct JobSpec {

@@ -52,7 +52,8 @@ estimates:
           secret +
           ") watch itwins=1 poll_interval=30s "
           "lookback=7d enforcement dry_run=false max_cancels_per_cycle=10 max_cancels_per_hour=100 "
-          "max_cancel_fraction=0.5 estimates learn=true PointCloudConversion=12pu/h");
+          "max_cancel_fraction=0.5 circuit_breaker_min_jobs=3 estimates learn=true "
+          "PointCloudConversion=12pu/h");
   CHECK(lines[1] ==
         "policy pointclouds-2h: types=PointCloudConversion,PointCloudOptimization itwins=1 limits "
         "max_runtime=2h max_queued=30m grace=0s warn_at=0.8 action=cancel");

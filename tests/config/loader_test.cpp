@@ -34,6 +34,7 @@ TEST_CASE("a minimal config gets every documented default") {
   CHECK(c.enforcement.max_cancels_per_cycle == 10);
   CHECK(c.enforcement.max_cancels_per_hour == 100);
   CHECK(c.enforcement.max_cancel_fraction == 0.5);
+  CHECK(c.enforcement.circuit_breaker_min_jobs == 3);
   CHECK(c.enforcement.retry.initial == 1s);
   CHECK(c.enforcement.retry.max == 5min);
   CHECK(c.enforcement.retry.max_attempts == 8);
@@ -105,6 +106,7 @@ enforcement:
   max_cancels_per_cycle: 3
   max_cancels_per_hour: 20
   max_cancel_fraction: 1
+  circuit_breaker_min_jobs: 7
   retry: {initial: 2s, max: 1m, max_attempts: 4}
 metrics:
   listen: "[::1]:9100"
@@ -155,8 +157,9 @@ estimates:
   CHECK(c.api.max_requests_per_minute == 500);
   CHECK(c.api.max_requests_per_hour == 20000);
   CHECK(c.auth.scope == "itwin-platform realitydata:read");
+  // GUIDs are lower-cased at load.
   CHECK(c.watch.itwins == std::vector<std::string>{"ce54f773-67db-4b4f-a98b-368329107429",
-                                                   "0E54F773-67DB-4B4F-A98B-368329107420"});
+                                                   "0e54f773-67db-4b4f-a98b-368329107420"});
   CHECK(c.watch.poll_interval == 10s);
   CHECK(c.watch.page_size == 50);
   CHECK(c.watch.lookback == 48h);
@@ -164,6 +167,7 @@ estimates:
   CHECK(c.enforcement.max_cancels_per_cycle == 3);
   CHECK(c.enforcement.max_cancels_per_hour == 20);
   CHECK(c.enforcement.max_cancel_fraction == 1.0);
+  CHECK(c.enforcement.circuit_breaker_min_jobs == 7);
   CHECK(c.enforcement.retry.initial == 2s);
   CHECK(c.enforcement.retry.max == 1min);
   CHECK(c.enforcement.retry.max_attempts == 4);

@@ -245,7 +245,7 @@ TEST_CASE("policies: limits, matches, names and actions") {
                 "expected a list");
 }
 
-TEST_CASE("policies: grace 0s and the regexes' ECMAScript syntax are fine") {
+TEST_CASE("policies: grace 0s and the regexes' RE2 syntax are fine") {
   LoadResult r = Load(std::string(kServiceOnly) +
                       "policies:\n  - name: p\n    limits: {max_runtime: 1h}\n    grace: 0s\n"
                       "    match: {name_regex: '^(?:nightly|weekly)-\\d+$'}\n");

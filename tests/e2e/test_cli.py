@@ -4,6 +4,7 @@ import glob
 import json
 import os
 import subprocess
+import tempfile
 import unittest
 
 from rcw_e2e import BINARY, SOURCE_DIR, main
@@ -19,6 +20,24 @@ QUEUED = "33333333-3333-4333-8333-333333333333"
 MESH = "44444444-4444-4444-8444-444444444444"
 MESH_KEEP = "55555555-5555-4555-8555-555555555555"
 NIGHTLY_QUEUED = "77777777-7777-4777-8777-777777777777"
+
+LONG_NAME_CONFIG = """api:
+  base_url: https://api.bentley.com/reality-conversion
+auth:
+  token_url: https://ims.bentley.com/connect/token
+  client_id: service-abc123
+  client_secret_file: %s
+policies:
+  - name: runtime-2h
+    exempt: {name_regex: "^nightly-[a-z]+$"}
+    limits: {max_runtime: 2h}
+"""
+# Active for 3 h at AT.
+LONG_NAME_JOB = {"state": "Active", "type": "PointCloudConversion",
+                 "userId": "3a8670f9-b69f-4a60-b958-f103d580755f",
+                 "iTwinId": "ce54f773-67db-4b4f-a98b-368329107429",
+                 "executionInfo": {"createdDateTime": "2026-11-29T08:55:00Z",
+                                   "startedDateTime": "2026-11-29T09:00:00Z"}}
 
 
 def rcw(*args):
@@ -116,6 +135,27 @@ class Cli(unittest.TestCase):
         proc = rcw("plan", "-c", cfg, "--jobs", os.path.join(BAD, "empty-file.yaml"))
         self.assertEqual(proc.returncode, 1)
         self.assertIn("empty-file.yaml", proc.stderr)
+
+    def test_plan_evaluates_a_100000_character_job_name(self):
+        # std::regex recursed over the name and crashed plan and run (SIGSEGV);
+        # RE2 reads the whole name in linear time.
+        with tempfile.TemporaryDirectory(prefix="rcw-cli-") as tmp:
+            cfg = os.path.join(tmp, "config.yaml")
+            with open(cfg, "w") as f:
+                f.write(LONG_NAME_CONFIG % os.path.join(EXAMPLES, "client-secret"))
+            exempt = "nightly-" + "a" * (100000 - 8)
+            runaway = exempt[:-1] + "7"  # differs in the last character only
+            jobs = [dict(LONG_NAME_JOB, id=RUNAWAY, name=exempt),
+                    dict(LONG_NAME_JOB, id=NEAR_LIMIT, name=runaway)]
+            jobs_file = os.path.join(tmp, "jobs.json")
+            with open(jobs_file, "w") as f:
+                json.dump({"jobs": jobs}, f)
+            proc = rcw("plan", "-c", cfg, "--jobs", jobs_file, "--at", AT, "--format", "json")
+            self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+            verdicts = {(job["id"], v.get("policy")): v["verdict"]
+                        for job in json.loads(proc.stdout)["jobs"] for v in job["verdicts"]}
+            self.assertEqual(verdicts[(RUNAWAY, "runtime-2h")], "exempt")
+            self.assertEqual(verdicts[(NEAR_LIMIT, "runtime-2h")], "would_cancel")
 
     def test_usage_errors_exit_2_and_help_exits_0(self):
         self.assertEqual(rcw().returncode, 2)

@@ -358,6 +358,7 @@ TEST_CASE("a cancel_queued budget over an Active job writes the violation only, 
 TEST_CASE("the circuit breaker holds every DELETE of the cycle") {
   World w;
   w.config.enforcement.max_cancel_fraction = 0.5;
+  w.config.enforcement.circuit_breaker_min_jobs = 1;  // trips on 2 jobs
   w.AddJob("job-1");
   w.AddJob("job-2");
   w.AddJob("job-3");
@@ -450,6 +451,7 @@ TEST_CASE("a retry that cannot go before the next poll is not due (no busy wake-
 TEST_CASE("while the circuit breaker holds, nothing is due") {
   World w;
   w.config.enforcement.max_cancel_fraction = 0.5;
+  w.config.enforcement.circuit_breaker_min_jobs = 1;  // trips on 2 jobs
   w.AddJob("job-1");
   w.AddJob("job-2");
   w.Violates(0);

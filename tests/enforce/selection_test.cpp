@@ -119,3 +119,54 @@ TEST_CASE("nothing wanted never trips the breaker") {
   CHECK_FALSE(s.breaker_tripped);
   CHECK(s.start.empty());
 }
+
+namespace {
+
+std::vector<Finding> Violators(int n) {
+  std::vector<Finding> out;
+  for (int i = 0; i < n; ++i) out.push_back(Violation(i, 0, 20, 10));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a lone runaway or two is cancelled: the breaker needs circuit_breaker_min_jobs") {
+  EnforcementConfig limits;  // defaults: fraction 0.5, min jobs 3
+  REQUIRE(limits.circuit_breaker_min_jobs == 3);
+  Selection one = SelectCancellations(Violators(1), 0, 1, 0, limits, Jobs(1));
+  CHECK_FALSE(one.breaker_tripped);
+  CHECK(one.start.size() == 1);
+  Selection two = SelectCancellations(Violators(2), 0, 3, 0, limits, Jobs(3));
+  CHECK_FALSE(two.breaker_tripped);
+  CHECK(two.start.size() == 2);
+  // One new and one under way count as two: still below the minimum.
+  Selection pending = SelectCancellations(Violators(1), 1, 2, 0, limits, Jobs(2));
+  CHECK_FALSE(pending.breaker_tripped);
+}
+
+TEST_CASE("the breaker trips from circuit_breaker_min_jobs jobs over the fraction") {
+  EnforcementConfig limits;
+  Selection most = SelectCancellations(Violators(15), 0, 20, 0, limits, Jobs(20));
+  CHECK(most.breaker_tripped);
+  CHECK(most.start.empty());
+  CHECK(most.breaker.size() == 15);
+  Selection three = SelectCancellations(Violators(3), 0, 4, 0, limits, Jobs(4));
+  CHECK(three.breaker_tripped);
+  CHECK(three.would == 3);
+  // At the minimum but not over the fraction: no trip.
+  Selection half = SelectCancellations(Violators(3), 0, 6, 0, limits, Jobs(6));
+  CHECK_FALSE(half.breaker_tripped);
+  // A higher minimum lets more through.
+  limits.circuit_breaker_min_jobs = 4;
+  CHECK_FALSE(SelectCancellations(Violators(3), 0, 4, 0, limits, Jobs(4)).breaker_tripped);
+}
+
+TEST_CASE("the breaker's message names both conditions") {
+  EnforcementConfig limits;
+  Selection s = SelectCancellations(Violators(10), 2, 20, 0, limits, Jobs(20));
+  REQUIRE(s.breaker_tripped);
+  CHECK(BreakerMessage(s, 20, limits) ==
+        "circuit breaker: 12 of 20 watched jobs would be cancelled (fraction 0.60 > "
+        "max_cancel_fraction 0.50, and 12 >= circuit_breaker_min_jobs 3); cancelling none "
+        "this cycle");
+}

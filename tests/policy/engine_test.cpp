@@ -2,7 +2,6 @@
 
 #include <catch2/catch.hpp>
 #include <memory>
-#include <regex>
 
 #include "base/timefmt.h"
 
@@ -16,7 +15,9 @@ const std::string kItwin = "ce54f773-67db-4b4f-a98b-368329107429";
 const std::string kUser = "3a8670f9-b69f-4a60-b958-f103d580755f";
 
 Regex Re(const std::string& pattern) {
-  return Regex{pattern, std::make_shared<const std::regex>(pattern, std::regex::ECMAScript)};
+  Result<Regex> re = Regex::Compile(pattern);
+  REQUIRE(re.ok());
+  return *re;
 }
 
 Job Active(const std::string& id, Seconds running, JobType type = JobType::kPointCloudConversion) {
