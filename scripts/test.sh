@@ -155,7 +155,8 @@ rm -rf "$logs" && mkdir -p "$logs"
 (cd "$asan_build" &&
   ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:exitcode=86:print_stacktrace=1:check_initialization_order=1:log_path=$logs/asan" \
   UBSAN_OPTIONS="halt_on_error=1:exitcode=86:print_stacktrace=1:log_path=$logs/ubsan" \
-  ctest --output-on-failure --no-tests=error -j"$jobs")
+  ctest --output-on-failure --no-tests=error -j"$jobs") ||
+  { sanitizer_logs_empty "$logs"; false; }  # print the reports of a failing run too
 sanitizer_logs_empty "$logs"
 end_phase
 
@@ -169,7 +170,8 @@ rm -rf "$logs" && mkdir -p "$logs"
 tsan_options="halt_on_error=1:exitcode=66:second_deadlock_stack=1:log_path=$logs/tsan"
 [ -f tests/tsan.supp ] && tsan_options+=":suppressions=$src/tests/tsan.supp"
 (cd "$tsan_build" &&
-  TSAN_OPTIONS="$tsan_options" ctest --output-on-failure --no-tests=error -j"$jobs" -R "$TSAN_TESTS")
+  TSAN_OPTIONS="$tsan_options" ctest --output-on-failure --no-tests=error -j"$jobs" -R "$TSAN_TESTS") ||
+  { sanitizer_logs_empty "$logs"; false; }
 sanitizer_logs_empty "$logs"
 end_phase
 

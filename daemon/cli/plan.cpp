@@ -12,6 +12,7 @@
 #include "config/loader.h"
 #include "json/decode.h"
 #include "service/api_stack.h"
+#include "service/signal_waiter.h"
 #include "service/corrected_clock.h"
 #include "service/poller.h"
 #include "state/state_store.h"
@@ -57,6 +58,8 @@ int GatherJobs(const Args& args, const Config& config, PersistentState& state,
     CorrectedClock& clock;
   } observer(clock);
   ApiStack api(config, local, &observer);
+  SignalWaiter waiter;  // a listing longer than the request ceiling paces itself
+  api.client().SetWaiter(&waiter);
   Listing listing = PollJobs(api.client(), config, state, args.Value("--at") ? now : clock.Now());
   if (!args.Value("--at")) now = clock.Now();
   complete = listing.complete;

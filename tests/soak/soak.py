@@ -304,11 +304,21 @@ def scrape_after_polls(daemon, polls, timeout):
         time.sleep(0.1)
     if port is None:
         raise RuntimeError("no metrics port")
-    first = rcw_e2e.metric(rcw_e2e.scrape(port), "rc_watchdog_polls_total",
-                           {"outcome": "success"}) or 0
+    # A listening port is not readiness (rcw_e2e.wait_for_metrics): the first
+    # scrapes may be refused or answered 404 while /metrics is registered.
+    text = None
     while time.monotonic() < deadline:
         text = rcw_e2e.scrape(port)
-        done = rcw_e2e.metric(text, "rc_watchdog_polls_total", {"outcome": "success"}) or 0
+        if text and "rc_watchdog_polls_total" in text:
+            break
+        time.sleep(0.1)
+    if not text:
+        raise RuntimeError("no answer on /metrics")
+    first = rcw_e2e.metric(text, "rc_watchdog_polls_total", {"outcome": "success"}) or 0
+    while time.monotonic() < deadline:
+        text = rcw_e2e.scrape(port)
+        done = (rcw_e2e.metric(text, "rc_watchdog_polls_total", {"outcome": "success"}) or 0
+                if text else 0)
         if done >= first + polls:
             return text
         time.sleep(0.1)
