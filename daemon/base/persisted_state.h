@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "base/clock.h"
@@ -29,13 +30,31 @@ struct PendingCancel {
   int polls_since_accept = 0;   // polls that still saw it Queued/Active after acceptance
 };
 
+// A once-only marker of the enforcer: something recorded about one job under
+// one policy or budget (a warning or violation of a limit, "dry_run",
+// "finished", "blocked:<reason>"). Identified by job, owner and what; the
+// job's iTwin rides along so that markers are pruned per iTwin, on that
+// iTwin's own complete listing.
+struct JobMarker {
+  std::string job_id;
+  std::string owner;     // policy or budget name
+  std::string what;      // a limit, "dry_run", "finished" or "blocked:<reason>"
+  std::string itwin_id;  // not part of the identity; empty in states of 0.1.0
+};
+struct JobMarkerLess {
+  bool operator()(const JobMarker& a, const JobMarker& b) const {
+    return std::tie(a.job_id, a.owner, a.what) < std::tie(b.job_id, b.owner, b.what);
+  }
+};
+using MarkerSet = std::set<JobMarker, JobMarkerLess>;
+
 struct PersistentState {
   int version = 1;
   // Active jobs without startedDateTime: when a poll first saw them Active.
   std::map<std::string, TimePoint, std::less<>> first_seen_active;
-  // Once-only markers: "job_id|policy|limit" for warnings and violations.
-  std::set<std::string> warned;
-  std::set<std::string> violated;
+  // Once-only markers of warnings, and of violations and cancellations.
+  MarkerSet warned;
+  MarkerSet violated;
   // "budget|group|window label" for budget_warning / budget_exceeded events.
   std::set<std::string> budget_warned;
   std::set<std::string> budget_exceeded;

@@ -15,12 +15,9 @@ constexpr std::string_view kManual = "manual";
 
 }  // namespace
 
-std::string Enforcer::MarkerKey(std::string_view job, std::string_view owner,
-                                std::string_view what) {
-  std::string key;
-  key.reserve(job.size() + owner.size() + what.size() + 2);
-  key.append(job).append(1, '|').append(owner).append(1, '|').append(what);
-  return key;
+JobMarker Enforcer::Marker(std::string_view job, std::string_view owner, std::string_view what,
+                          std::string_view itwin) {
+  return JobMarker{std::string(job), std::string(owner), std::string(what), std::string(itwin)};
 }
 
 Enforcer::Enforcer(RealityConversionClient& api, AuditSink& audit, PersistentState& state,
@@ -126,16 +123,16 @@ Status Enforcer::RecordFindings(const CycleView& view, TimePoint now) {
   std::vector<const Finding*> reported;  // report-only violations seen first now
   // Markers are set once their lines are on disk: a failed append leaves
   // them unset, so the lines are written by a later cycle.
-  std::vector<std::pair<std::set<std::string>*, std::string>> markers;
-  std::unordered_set<std::string> batch;  // a job listed twice is recorded once
+  std::vector<std::pair<MarkerSet*, JobMarker>> markers;
+  MarkerSet batch_warned, batch_violated;  // a job listed twice is recorded once
   for (const Finding& f : *view.findings) {
     if (f.limit == LimitKind::kBudget && !view.complete) continue;  // needs the whole picture
     const Job& job = jobs[f.job_index];
     std::string owner = OwnerName(f);
     bool warn = f.severity == Severity::kWarn;
     auto& seen = warn ? state_.warned : state_.violated;
-    std::string key = MarkerKey(job.id, owner, ToString(f.limit));
-    if (seen.count(key) || !batch.insert((warn ? "w" : "v") + key).second) continue;
+    JobMarker key = Marker(job.id, owner, ToString(f.limit), job.itwin_id);
+    if (seen.count(key) || !(warn ? batch_warned : batch_violated).insert(key).second) continue;
     markers.emplace_back(&seen, std::move(key));
     PendingCancel p = MakePending(f, job, now);
     AuditEvent e = Line(p, warn ? "warning" : "violation", now);
@@ -186,8 +183,8 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
     if (pending_ids.count(job.id) || !IsRunning(job.state)) continue;
     // A cancellation that ended without success (not_found, not_cancellable,
     // failed) is not started again for the same job: no request storms.
-    if (state_.violated.count(MarkerKey(job.id, OwnerName(f), "finished"))) continue;
-    if (dry_run() && state_.violated.count(MarkerKey(job.id, OwnerName(f), "dry_run"))) continue;
+    if (state_.violated.count(Marker(job.id, OwnerName(f), "finished"))) continue;
+    if (dry_run() && state_.violated.count(Marker(job.id, OwnerName(f), "dry_run"))) continue;
     (f.limit == LimitKind::kBudget && !view.complete ? incomplete : wanted).push_back(f);
     pending_ids.insert(job.id);  // a job listed twice is queued once
   }
@@ -208,7 +205,7 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
   breaker_tripped_ = breaker_tripped_ || sel.breaker_tripped;
 
   std::vector<AuditEvent> lines;
-  std::vector<std::string> markers;  // set once the lines are on disk
+  std::vector<JobMarker> markers;  // set once the lines are on disk
   // The metric counts every hold-back; the audit log says it once per job,
   // owner and reason (a held-back job is held back again each poll: 100,000s
   // of lines a day otherwise).
@@ -218,7 +215,7 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
     std::string what = "blocked:" + std::string(reason);
     for (const Finding& f : held) {
       const Job& job = jobs[f.job_index];
-      std::string key = MarkerKey(job.id, OwnerName(f), what);
+      JobMarker key = Marker(job.id, OwnerName(f), what, job.itwin_id);
       if (state_.violated.count(key)) continue;
       markers.push_back(std::move(key));
       AuditEvent e = Line(MakePending(f, job, now), "cancel_blocked", now);
@@ -235,7 +232,7 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
     lines.back().message = BreakerMessage(sel, view.running, config_->enforcement);
   }
   if (Status s = audit_.Append(lines); !s.ok()) return s;
-  for (std::string& key : markers) state_.violated.insert(std::move(key));
+  for (JobMarker& key : markers) state_.violated.insert(std::move(key));
 
   for (const Finding& f : sel.start) {
     const Job& job = jobs[f.job_index];
@@ -243,7 +240,7 @@ Status Enforcer::QueueNew(const CycleView& view, TimePoint now) {
     ++started_this_poll_;
     if (dry_run()) {
       if (Status s = DryRun(f, job, now); !s.ok()) return s;
-      state_.violated.insert(MarkerKey(job.id, OwnerName(f), "dry_run"));
+      state_.violated.insert(Marker(job.id, OwnerName(f), "dry_run", job.itwin_id));
       continue;
     }
     state_.pending.push_back(MakePending(f, job, now));

@@ -135,10 +135,11 @@ class Enforcer {
     bool valid = false;
   };
 
-  // "job|policy|what": the once-only markers kept in PersistentState
-  // (what = a limit, "dry_run" or "finished"); pruned with the job.
-  static std::string MarkerKey(std::string_view job, std::string_view owner,
-                               std::string_view what);
+  // The once-only markers kept in PersistentState (what = a limit,
+  // "dry_run", "finished" or "blocked:<reason>"); pruned with the job, per
+  // iTwin (service/assess.cpp).
+  static JobMarker Marker(std::string_view job, std::string_view owner, std::string_view what,
+                          std::string_view itwin = {});
   // Fills fresh_.states for the jobs of `jobs` that are pending or violators.
   void RememberStates(const std::vector<Job>& jobs);
   Status RecordFindings(const CycleView& view, TimePoint now);

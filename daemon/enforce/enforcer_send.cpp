@@ -196,7 +196,7 @@ Result<bool> Enforcer::Finish(PendingCancel& p, std::string_view outcome, const 
   if (Status s = audit_.Append(lines); !s.ok()) return s;
   if (observer_) observer_->OnCancellationFinished(p.policy, outcome);
   if (confirmed && observer_) observer_->OnConfirmed(p.policy);
-  if (!IsManual(p)) state_.violated.insert(MarkerKey(p.job_id, p.policy, "finished"));
+  if (!IsManual(p)) state_.violated.insert(Marker(p.job_id, p.policy, "finished", p.itwin_id));
   return false;
 }
 

@@ -647,6 +647,33 @@ struct StateReader {
     return true;
   }
 
+  // Objects {"job_id", "owner", "what", "itwin_id"}, or the "job|owner|what"
+  // strings of 0.1.0 (no iTwin: pruned on a complete listing only).
+  bool Markers(StateObject root, const char* key, MarkerSet& out) {
+    StateArray a;
+    if (root[key].get_array().get(a)) return Fail(key, "expected an array");
+    std::size_t i = 0;
+    for (StateElement e : a) {
+      std::string where = std::string(key) + "[" + std::to_string(i++) + "]";
+      JobMarker m;
+      std::string_view legacy;
+      StateObject o;
+      if (!e.get_string().get(legacy)) {
+        std::size_t first = legacy.find('|'), second = legacy.find('|', first + 1);
+        if (first == legacy.npos || second == legacy.npos) return Fail(where, "expected job|owner|what");
+        m.job_id.assign(legacy.substr(0, first));
+        m.owner.assign(legacy.substr(first + 1, second - first - 1));
+        m.what.assign(legacy.substr(second + 1));
+      } else if (e.get_object().get(o) || !Str(o, "job_id", m.job_id, where) ||
+                 !Str(o, "owner", m.owner, where) || !Str(o, "what", m.what, where) ||
+                 !Str(o, "itwin_id", m.itwin_id, where)) {
+        return error.empty() ? Fail(where, "expected an object or a string") : false;
+      }
+      out.insert(std::move(m));
+    }
+    return true;
+  }
+
   bool Pending(StateObject o, PendingCancel& p, const std::string& w) {
     bool accepted = false;
     if (o["accepted"].get_bool().get(accepted)) return Fail(w + ".accepted", "expected a boolean");
@@ -728,7 +755,7 @@ struct StateReader {
       if (!t.ok()) return Fail("ledger_pruned_before", t.status().message());
       s.ledger_pruned_before = *t;
     }
-    return Set(root, "warned", s.warned) && Set(root, "violated", s.violated) &&
+    return Markers(root, "warned", s.warned) && Markers(root, "violated", s.violated) &&
            Set(root, "budget_warned", s.budget_warned) &&
            Set(root, "budget_exceeded", s.budget_exceeded) &&
            Set(root, "followed", s.followed) &&

@@ -20,14 +20,24 @@ void TrackFirstSeen(const std::vector<Job>& jobs, bool complete, PersistentState
   std::erase_if(state.first_seen_active, [&](const auto& kv) { return !active.count(kv.first); });
 }
 
-// Forgets once-only markers of jobs that are no longer running.
-void PruneMarkers(const std::vector<Job>& jobs, PersistentState& state) {
+// Forgets once-only markers of jobs that are no longer running, per iTwin: a
+// marker goes when a listing that covered its iTwin (the whole listing, or
+// that iTwin's own listing, complete) no longer shows its job running, so one
+// iTwin that fails forever (403) does not keep every other iTwin's markers.
+// Markers of followed jobs wait for a complete listing (their GETs run then).
+void PruneMarkers(const Config& config, const std::vector<Job>& jobs, bool complete,
+                  const std::set<std::string>& incomplete_itwins, PersistentState& state) {
+  bool per_itwin = !config.watch.itwins.empty();
+  if (!complete && !per_itwin) return;
   std::unordered_set<std::string_view> running;
   for (const Job& j : jobs) {
     if (!IsTerminal(j.state)) running.insert(j.id);
   }
-  auto stale = [&](const std::string& key) {
-    return !running.count(std::string_view(key).substr(0, key.find('|')));
+  auto stale = [&](const JobMarker& m) {
+    if (running.count(m.job_id)) return false;
+    if (complete) return true;
+    return !m.itwin_id.empty() && !incomplete_itwins.count(m.itwin_id) &&
+           !state.followed.count(m.job_id);
   };
   std::erase_if(state.warned, stale);
   std::erase_if(state.violated, stale);
@@ -48,7 +58,8 @@ void Books::Store(PersistentState& state) const {
 }
 
 Assessment Assess(const Config& config, const std::vector<Job>& jobs, bool complete,
-                  PersistentState& state, Books& books, TimePoint now) {
+                  PersistentState& state, Books& books, TimePoint now,
+                  const std::set<std::string>& incomplete_itwins) {
   Assessment a;
   for (std::uint32_t i = 0; i < jobs.size(); ++i) {
     const Job& j = jobs[i];
@@ -61,7 +72,7 @@ Assessment Assess(const Config& config, const std::vector<Job>& jobs, bool compl
   }
   books.ledger.Prune(LedgerHorizon(config, now));
   TrackFirstSeen(jobs, complete, state, now);
-  if (complete) PruneMarkers(jobs, state);
+  PruneMarkers(config, jobs, complete, incomplete_itwins, state);
   a.budgets = EvaluateBudgets(config, books.ledger, books.rates, jobs, now);
   EvalInputs in;
   in.config = &config;

@@ -2,6 +2,8 @@
 // daemon's cycle and `plan`. Pure apart from the state it is handed.
 #pragma once
 
+#include <set>
+#include <string>
 #include <vector>
 
 #include "base/job.h"
@@ -37,9 +39,13 @@ struct Assessment {
 
 // Counts each ended job's PUs once (ledger), learns PU rates, remembers when
 // an Active job without startedDateTime was first seen Active, forgets such
-// marks for jobs no longer running (complete listings only), then evaluates
-// policies and budgets at `now`.
+// marks for jobs no longer running (complete listings only), forgets the
+// once-only markers of jobs no longer running (per iTwin: those of an iTwin
+// listed whole even when another's listing failed; `incomplete_itwins` names
+// the iTwins whose listing failed), then evaluates policies and budgets at
+// `now`.
 Assessment Assess(const Config& config, const std::vector<Job>& jobs, bool complete,
-                  PersistentState& state, Books& books, TimePoint now);
+                  PersistentState& state, Books& books, TimePoint now,
+                  const std::set<std::string>& incomplete_itwins = {});
 
 }  // namespace rcw

@@ -44,6 +44,7 @@ bool ListOne(RealityConversionClient& api, const Config& config, std::optional<s
     return true;
   }
   out.complete = false;
+  if (q.itwin_id) out.incomplete_itwins.insert(*q.itwin_id);
   if (out.error.empty()) {
     out.error = "listing " + (q.itwin_id ? "iTwin " + *q.itwin_id : std::string("own jobs")) +
                 " failed: " + r.error().ToString();

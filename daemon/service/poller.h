@@ -23,6 +23,8 @@ struct Listing {
   int gets = 0;
   std::size_t duplicates = 0;  // records dropped for a job id read twice
   std::size_t unwatched = 0;   // jobs dropped for an iTwin not in watch.itwins
+  // The watched iTwins whose listing failed (the rest were listed whole).
+  std::set<std::string> incomplete_itwins;
   // Index in watch.itwins of the first iTwin whose listing failed (a page
   // failed, or the rate limit held it back): the next poll starts there.
   std::optional<std::size_t> first_failed;

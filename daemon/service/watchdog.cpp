@@ -111,7 +111,8 @@ CycleSummary Watchdog::CycleOrThrow() {
   // least that old, so nothing is extrapolated past what was seen. A job
   // that ended while later pages were read is not judged over its limit.
   TimePoint now = clock_.Now();
-  Assessment a = Assess(config, listing.jobs, listing.complete, state_, books_, as_of);
+  Assessment a = Assess(config, listing.jobs, listing.complete, state_, books_, as_of,
+                        listing.incomplete_itwins);
   DropUnwatched(config, listing.jobs, a.eval.findings);
   CycleSummary s;
   s.complete = listing.complete;

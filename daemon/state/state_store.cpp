@@ -26,6 +26,17 @@ void WriteStrings(JsonWriter& w, const char* key, const std::set<std::string>& s
   w.EndArray();
 }
 
+// Markers as objects; states of 0.1.0 wrote "job|owner|what" strings, which
+// the decoder still reads.
+void WriteMarkers(JsonWriter& w, const char* key, const MarkerSet& set) {
+  w.Key(key).BeginArray();
+  for (const JobMarker& m : set) {
+    w.BeginObject().Key("job_id").String(m.job_id).Key("owner").String(m.owner);
+    w.Key("what").String(m.what).Key("itwin_id").String(m.itwin_id).EndObject();
+  }
+  w.EndArray();
+}
+
 void WritePending(JsonWriter& w, const PendingCancel& p) {
   w.BeginObject()
       .Key("job_id").String(p.job_id).Key("policy").String(p.policy)
@@ -105,8 +116,8 @@ Status EncodeState(const PersistentState& s, const LedgerEntries& ledger,
   w.Key("first_seen_active").BeginObject();
   for (const auto& [id, t] : s.first_seen_active) w.Key(id).String(FormatTimestampMs(t));
   w.EndObject();
-  WriteStrings(w, "warned", s.warned);
-  WriteStrings(w, "violated", s.violated);
+  WriteMarkers(w, "warned", s.warned);
+  WriteMarkers(w, "violated", s.violated);
   WriteStrings(w, "budget_warned", s.budget_warned);
   WriteStrings(w, "budget_exceeded", s.budget_exceeded);
   WriteStrings(w, "followed", s.followed);

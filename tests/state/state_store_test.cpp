@@ -18,8 +18,8 @@ TimePoint At(const char* text) { return *ParseTimestamp(text); }
 PersistentState Sample() {
   PersistentState s;
   s.first_seen_active["job-a"] = At("2026-11-29T10:00:00.250Z");
-  s.warned.insert("job-a|pc-2h|max_runtime");
-  s.violated.insert("job-b|pc-2h|max_runtime");
+  s.warned.insert({"job-a", "pc-2h", "max_runtime", "itwin-1"});
+  s.violated.insert({"job-b", "pc-2h", "max_runtime", "itwin-1"});
   s.budget_warned.insert("daily|itwin-1|2026-11-29");
   s.budget_exceeded.insert("daily|itwin-2|2026-11-29");
   s.followed.insert("job-old");
@@ -208,6 +208,26 @@ TEST_CASE("a bad ledger.jsonl line is refused with the file and line, blank line
   CHECK(bad.status().message().find("ledger.jsonl line 2: entry.ended") != std::string::npos);
   WriteFile(store.LedgerPath(), "{not json\n");
   CHECK(store.Load().status().message().find("line 1: not valid JSON") != std::string::npos);
+}
+
+TEST_CASE("markers of a 0.1.0 state (\"job|owner|what\" strings) still load") {
+  testing::TempDir dir;
+  StateStore store(dir.path());
+  REQUIRE(store.Prepare().ok());
+  PersistentState saved = Sample();
+  std::string text = EncodeState(saved);
+  std::string typed = R"({"job_id":"job-b","owner":"pc-2h","what":"max_runtime","itwin_id":"itwin-1"})";
+  REQUIRE(text.find(typed) != std::string::npos);
+  text.replace(text.find(typed), typed.size(), R"("job-b|pc-2h|max_runtime")");
+  WriteFile(store.StatePath(), text);
+  Result<PersistentState> loaded = store.Load();
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->violated.size() == 1);
+  const JobMarker& m = *loaded->violated.begin();
+  CHECK(m.job_id == "job-b");
+  CHECK(m.owner == "pc-2h");
+  CHECK(m.what == "max_runtime");
+  CHECK(m.itwin_id.empty());
 }
 
 TEST_CASE("saving replaces the file atomically and leaves no temp file") {
