@@ -1,0 +1,175 @@
+// The Watchdog's cycle and deadline re-check against a fake /jobs endpoint.
+#include "service/watchdog.h"
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+
+#include "base/timefmt.h"
+#include "fakes/fake_api.h"
+#include "fakes/fake_audit.h"
+#include "fakes/fake_clock.h"
+#include "fakes/fake_http_client.h"
+#include "fakes/fake_job_server.h"
+#include "fakes/temp_dir.h"
+
+using namespace rcw;
+using namespace rcw::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kBase = "https://api.bentley.com/reality-conversion";
+constexpr const char* kItwin = "ce54f773-67db-4b4f-a98b-368329107429";
+constexpr const char* kJob = "5e315451-564e-4e8b-a952-45b14e6a9c90";
+
+// One watched iTwin, policy "queued-30m", one job listed Queued 29m50s old.
+struct Fixture {
+  FakeClock clock;
+  RequestGate gate{clock};
+  FakeHttpClient http;
+  FakeJobServer server{clock, kBase};
+  FakeTokenSource tokens;
+  RealityConversionClient api{http, tokens, gate, clock, nullptr, ClientOptions{kBase}};
+  FakeAuditSink audit;
+  TempDir dir;
+  StateStore store{dir.path()};
+  std::unique_ptr<Watchdog> watchdog;
+  bool get_fails = false;
+
+  Fixture() {
+    REQUIRE(store.Prepare().ok());
+    auto config = std::make_shared<Config>();
+    config->watch.itwins = {kItwin};
+    config->watch.poll_interval = 10min;
+    PolicyConfig p;
+    p.name = "queued-30m";
+    p.limits.max_queued = 30min;
+    config->policies = {p};
+    std::string created = FormatTimestampMs(clock.Now() - 29min - 50s);
+    server.pages[kItwin] = {{ApiJobJson(kJob, "Queued", kItwin, created)}};
+    http.set_handler([this](const HttpRequest& r) -> Result<HttpResponse> {
+      if (get_fails && r.method == "GET" && r.url.find("/jobs/") != std::string::npos) {
+        HttpResponse busy;
+        busy.status = 503;
+        return busy;
+      }
+      if (r.method == "DELETE") {
+        HttpResponse ok;
+        ok.status = 200;
+        ok.body = R"({"job":)" + ApiJobJson(kJob, "TerminatingOnCancel", kItwin) + "}";
+        return ok;
+      }
+      return server(r);
+    });
+    watchdog = std::make_unique<Watchdog>(api, audit, store, clock, nullptr, nullptr,
+                                          PersistentState{}, config, false);
+  }
+
+  std::size_t Deletes() const {
+    std::size_t n = 0;
+    for (const HttpRequest& r : http.requests()) n += r.method == "DELETE";
+    return n;
+  }
+  std::size_t Gets() const {
+    std::size_t n = 0;
+    for (const HttpRequest& r : http.requests()) {
+      n += r.method == "GET" && r.url.find("/jobs/") != std::string::npos;
+    }
+    return n;
+  }
+  // The poll, then the deadline re-check when the job crosses 30m.
+  void PollThenDeadline() {
+    CycleSummary s = watchdog->Cycle();
+    REQUIRE(s.complete);
+    REQUIRE(Deletes() == 0);
+    std::optional<TimePoint> deadline = watchdog->NextDeadline();
+    REQUIRE(deadline);
+    clock.Set(*deadline);
+    watchdog->CheckDeadline();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a deadline re-check that cannot re-read the job sends no DELETE on the poll's data") {
+  // Listed Queued at 29m50s; it may have started since. The GET that would
+  // tell is refused: judging the poll's record at the deadline would cancel
+  // a job that may be running within its limits.
+  Fixture fx;
+  fx.get_fails = true;
+  fx.PollThenDeadline();
+  CHECK(fx.Gets() == 1);
+  CHECK(fx.Deletes() == 0);
+  CHECK(fx.audit.Of("cancel_requested").empty());
+}
+
+TEST_CASE("a deadline re-check that re-reads the job Active sends no DELETE") {
+  Fixture fx;
+  fx.server.single[kJob] = ApiJobJson(kJob, "Active", kItwin,
+                                      FormatTimestampMs(fx.clock.Now() - 29min - 50s));
+  fx.PollThenDeadline();
+  CHECK(fx.Gets() == 1);
+  CHECK(fx.Deletes() == 0);
+}
+
+TEST_CASE("a deadline re-check that re-reads the job still Queued cancels it") {
+  Fixture fx;
+  fx.server.single[kJob] = ApiJobJson(kJob, "Queued", kItwin,
+                                      FormatTimestampMs(fx.clock.Now() - 29min - 50s));
+  fx.PollThenDeadline();
+  CHECK(fx.Gets() == 1);
+  CHECK(fx.Deletes() == 1);
+  REQUIRE(fx.audit.Of("cancel_result").size() == 1);
+  CHECK(fx.audit.Of("cancel_result")[0].outcome == "cancelled");
+}
+
+TEST_CASE("a reload that turns a pending budget cancellation's budget into report withdraws it") {
+  // Budgets are re-evaluated under the new config at the reload: the indexes
+  // kept between polls belong to the config they were computed under.
+  Fixture fx;
+  auto config = std::make_shared<Config>(fx.watchdog->config());
+  config->policies.clear();
+  BudgetConfig spent;
+  spent.name = "daily";
+  spent.limit = 1;
+  spent.action = BudgetAction::kCancelQueued;
+  config->budgets = {spent};
+  fx.watchdog->SetConfig(config);
+  // A finished job of the iTwin has spent the budget; the DELETE meets a 503.
+  std::string ended = FormatTimestampMs(fx.clock.Now() - 1min);
+  fx.server.pages[kItwin][0].push_back(
+      R"({"id":"0d5a7f7e-1111-4c1e-9f59-1d2e3f4a5b6c","state":"Success","iTwinId":")" +
+      std::string(kItwin) +
+      R"(","type":"MeshSampling","executionInfo":{"createdDateTime":")" + ended +
+      R"(","startedDateTime":")" + ended + R"(","endedDateTime":")" + ended +
+      R"(","processingUnits":5}})");
+  bool first_delete = true;
+  fx.http.set_handler([&](const HttpRequest& r) -> Result<HttpResponse> {
+    if (r.method == "DELETE" && first_delete) {
+      first_delete = false;
+      HttpResponse busy;
+      busy.status = 503;
+      return busy;
+    }
+    return fx.server(r);
+  });
+  fx.watchdog->Cycle();
+  REQUIRE(fx.Deletes() == 1);
+  REQUIRE(fx.watchdog->pending() == 1);
+  // Reload: two budgets now, the spent one second and report-only.
+  auto reload = std::make_shared<Config>(*config);
+  BudgetConfig other;
+  other.name = "other";
+  other.limit = 1000;
+  spent.action = BudgetAction::kReport;
+  reload->budgets = {other, spent};
+  fx.watchdog->SetConfig(reload);
+  CHECK(fx.watchdog->pending() == 0);
+  auto results = fx.audit.Of("cancel_result");
+  REQUIRE_FALSE(results.empty());
+  CHECK(results.back().outcome == "withdrawn");
+  fx.clock.Advance(10s);
+  (void)fx.watchdog->RunDue();
+  CHECK(fx.Deletes() == 1);
+}
