@@ -71,27 +71,27 @@ void FollowOutOfWindow(RealityConversionClient& api, const Config& config, const
   // 100,000s listed: the small set is the one hashed).
   std::unordered_set<std::string_view> unlisted(state.followed.begin(), state.followed.end());
   for (const Job& j : out.jobs) unlisted.erase(j.id);
+  // Copied out before anything is erased from `followed`: the views in
+  // `unlisted` point into its strings (a view left dangling by an erase was
+  // compared on the next lookup: a use-after-free that ASan found).
+  std::vector<std::string> ids(unlisted.begin(), unlisted.end());
+  unlisted.clear();
+  std::sort(ids.begin(), ids.end());  // in the followed set's order
   std::vector<Job> read;
-  for (auto it = state.followed.begin(); it != state.followed.end();) {
-    if (!unlisted.count(*it)) {
-      ++it;
-      continue;
-    }
-    ApiResult<Job> r = api.GetJob(*it, MaxPacingWait(config));
+  for (const std::string& id : ids) {
+    ApiResult<Job> r = api.GetJob(id, MaxPacingWait(config));
     ++out.gets;
     if (r.ok() && Unwatched(watched, r.value())) {
       ++out.unwatched;  // its iTwin is no longer watched: forget it
-      it = state.followed.erase(it);
+      state.followed.erase(id);
     } else if (r.ok()) {
-      bool running = !IsTerminal(r.value().state);
+      if (IsTerminal(r.value().state)) state.followed.erase(id);
       read.push_back(std::move(r).value());
-      it = running ? std::next(it) : state.followed.erase(it);
     } else if (r.error().outcome == ApiOutcome::kNotFound) {
-      it = state.followed.erase(it);
+      state.followed.erase(id);
     } else {
       out.complete = false;
-      if (out.error.empty()) out.error = "following job " + *it + ": " + r.error().ToString();
-      ++it;
+      if (out.error.empty()) out.error = "following job " + id + ": " + r.error().ToString();
     }
   }
   for (Job& j : read) out.jobs.push_back(std::move(j));

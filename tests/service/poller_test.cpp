@@ -190,6 +190,28 @@ TEST_CASE("a followed job is followed only while its iTwin is watched") {
   CHECK(p.state.followed == std::set<std::string>{"old-watched"});
 }
 
+TEST_CASE("following many jobs, some ended or gone, forgets exactly those (no dangling id)") {
+  // Regression: ids erased from `followed` while it was walked left views
+  // into freed strings in the lookup set (ASan: heap-use-after-free). Few
+  // ids: libstdc++ looks up a set of 20 or fewer by comparing every key.
+  PollFixture p;
+  p.server.pages[kItwin] = {{ApiJobJson("listed", "Active", kItwin)}};
+  std::set<std::string> running;
+  for (int i = 0; i < 12; ++i) {
+    std::string id = "followed-" + std::to_string(i);
+    p.state.followed.insert(id);
+    if (i % 3 == 0) continue;  // 404: gone
+    bool ended = i % 3 == 1;
+    p.server.single[id] = ApiJobJson(id, ended ? "Success" : "Active", kItwin);
+    if (!ended) running.insert(id);
+  }
+  Listing l = p.Poll();
+  REQUIRE(l.complete);
+  CHECK(l.gets == 12);
+  CHECK(l.jobs.size() == 1 + 8);  // the listed job and every job read back
+  CHECK(p.state.followed == running);
+}
+
 TEST_CASE("a followed id saved in upper case and listed too gives one record") {
   PollFixture p;
   p.server.pages[kItwin] = {{ApiJobJson("j1", "Queued", kItwin)}};
