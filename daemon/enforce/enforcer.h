@@ -148,6 +148,9 @@ class Enforcer {
   void Judge(const CycleView& view);
   // Withdraws the pending entries the gate refuses for good.
   Status Sweep(TimePoint now);
+  // The cancel_result line with outcome "withdrawn" and the reason.
+  AuditEvent WithdrawnLine(const PendingCancel& p, const std::string& reason,
+                           TimePoint now) const;
   Status Withdraw(const PendingCancel& p, const std::string& reason, TimePoint now);
   Status AuditFailed(Status s, TimePoint now);
   Status DryRun(const Finding& f, const Job& job, TimePoint now);

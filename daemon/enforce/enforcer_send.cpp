@@ -25,10 +25,7 @@ void Enforcer::Confirm(const CycleView& view, TimePoint now, std::vector<AuditEv
       // withdrawn, so nothing stays pending forever; an accepted one is
       // followed with GET in RunDue.
       if (!p.accepted && !IsManual(p) && view.complete) {
-        AuditEvent e = Line(p, "cancel_result", now);
-        e.outcome = "withdrawn";
-        e.message = "the job is no longer listed; not cancelled";
-        lines.push_back(std::move(e));
+        lines.push_back(WithdrawnLine(p, "the job is no longer listed", now));
         continue;
       }
       kept.push_back(std::move(p));
@@ -55,10 +52,7 @@ void Enforcer::Confirm(const CycleView& view, TimePoint now, std::vector<AuditEv
     }
     if (!p.accepted && !IsManual(p) && view.complete && !fresh_.violators.count(p.job_id) &&
         IsRunning(state)) {
-      AuditEvent e = Line(p, "cancel_result", now);
-      e.outcome = "withdrawn";
-      e.message = "no longer violates any cancelling policy; not cancelled";
-      lines.push_back(std::move(e));
+      lines.push_back(WithdrawnLine(p, "no longer violates any cancelling policy", now));
       continue;
     }
     kept.push_back(std::move(p));

@@ -33,12 +33,17 @@ GateDecision Enforcer::Gate(const PendingCancel& p, TimePoint now) const {
   return {GateVerdict::kWait, "not in the latest data"};
 }
 
-Status Enforcer::Withdraw(const PendingCancel& p, const std::string& reason, TimePoint now) {
+AuditEvent Enforcer::WithdrawnLine(const PendingCancel& p, const std::string& reason,
+                                   TimePoint now) const {
   AuditEvent e = Line(p, "cancel_result", now);
   e.outcome = "withdrawn";
   e.message = reason + "; not cancelled";
   if (p.attempts > 0) e.attempt = p.attempts;
-  return audit_.Append(e);
+  return e;
+}
+
+Status Enforcer::Withdraw(const PendingCancel& p, const std::string& reason, TimePoint now) {
+  return audit_.Append(WithdrawnLine(p, reason, now));
 }
 
 Status Enforcer::Sweep(TimePoint now) {
