@@ -48,6 +48,22 @@ struct JobMarkerLess {
 };
 using MarkerSet = std::set<JobMarker, JobMarkerLess>;
 
+// What the poller remembers of its listings of one scope (a watched iTwin,
+// or "" for the client's own jobs), so that a poll lists only what can have
+// changed (incremental listing, issue 11): every job of the scope created
+// before `horizon` was terminal at the listing that set it, and terminal is
+// final. Owned by the poller (service/poller.cpp).
+struct ListingMark {
+  std::string scope;                     // iTwin id (lower case), "" for own jobs
+  std::optional<TimePoint> full_at;      // start of the last complete full-lookback listing
+  // The creation time of the oldest non-terminal job of the last complete
+  // listing (full or incremental), or that listing's start if it had none.
+  // The next incremental listing asks for createdDateTime gt horizon - 10 min.
+  std::optional<TimePoint> horizon;
+  Seconds lookback{0};  // watch.lookback of the full listing: another one needs a full listing
+  bool operator==(const ListingMark&) const = default;
+};
+
 struct PersistentState {
   int version = 1;
   // Active jobs without startedDateTime: when a poll first saw them Active.
@@ -68,6 +84,8 @@ struct PersistentState {
   // again (a raised lookback lists them anew). Unset: nothing pruned yet.
   std::optional<TimePoint> ledger_pruned_before;
   std::vector<LearnedRate> rates;
+  // By scope: see ListingMark. A scope without a mark is listed in full.
+  std::map<std::string, ListingMark, std::less<>> listings;
 };
 
 }  // namespace rcw
