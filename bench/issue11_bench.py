@@ -34,6 +34,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -223,7 +224,13 @@ def perf_once(args, sim, tmp, state, kind, profile_dir):
         os.makedirs(profile_dir, exist_ok=True)
         path = os.path.join(profile_dir, f"once-{kind}.txt")
         with open(path, "w") as f:
-            f.write(report)
+            f.write(f"# perf record -F 999 --call-graph dwarf of `rc-watchdog run --once`, {kind} "
+                    f"state, {args.jobs} jobs; perf report --no-children --sort dso,symbol\n")
+            for line in report.splitlines():
+                line = re.sub(r"(\s+-)*\s*$", "", line)  # the empty columns of -g none
+                if len(line) > 160:
+                    line = line[:157] + "..."
+                f.write(line + "\n")
     return fold + (f"; perf report --no-children: {path}" if path else "")
 
 
