@@ -268,8 +268,13 @@ def steady(args, sim, tmp, full_interval):
             p["lists"] = len(mine)
             firsts = [r for r in mine if "continuationToken" not in r["query"]]
             p["kind"] = ",".join(listing_kind(r, r["real_ts"]) for r in firsts) or "none"
-        files = {n: os.path.getsize(os.path.join(state, n)) for n in sorted(os.listdir(state))
-                 if os.path.isfile(os.path.join(state, n))}
+        files = {}
+        for n in sorted(os.listdir(state)):
+            try:  # a -wal or temporary file may go away meanwhile
+                if os.path.isfile(os.path.join(state, n)):
+                    files[n] = os.path.getsize(os.path.join(state, n))
+            except OSError:
+                pass
         if (args.diagnose and statistics.median(p["cpu"] for p in polls) > STEADY_CPU_S
                 and shutil.which("perf")):
             perf = e2e.perf_cycle(daemon, sampler, tmp, timeout)
