@@ -401,6 +401,12 @@ def perf_cycle(daemon, sampler, tmp, timeout):
     finally:
         perf.send_signal(signal.SIGINT)
         perf.wait(60)
+    return perf_fold(data)
+
+
+def perf_fold(data):
+    """The samples of a `perf record --call-graph` file folded to the innermost rc-watchdog
+    function of each: '27% rcw::Enforcer::Decide, ... (N samples)'."""
     text = subprocess.run(["perf", "script", "-i", data, "-F", "ip,sym"], capture_output=True,
                           text=True, errors="replace").stdout
     counts, n = {}, 0

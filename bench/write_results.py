@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Writes bench/RESULTS.md from the benchmark JSON that scripts/bench.sh left in
 <build>/bench/ (decode, policy, cycle, memory .json from Google Benchmark) and
-<build>/e2e.json (bench/e2e_bench.py), with the machine, the date, the git
-revision, a table per area, every target with its measured value, and a
+<build>/e2e.json (bench/e2e_bench.py) and <build>/issue11.json
+(bench/issue11_bench.py), with issue 11's targets first, the machine, the date,
+the git revision, a table per area, every target with its measured value, and a
 "Missed targets" section that quotes bench/NOTES.md for the why.
 
     write_results.py --build build-release [--out bench/RESULTS.md] [--e2e-status N]
+                     [--issue11-status N]
 """
 import argparse
 import datetime
@@ -104,10 +106,16 @@ def table(header, rows):
 
 
 class Report:
-    def __init__(self, build, e2e_status, revision=None):
+    def __init__(self, build, e2e_status, revision=None, issue11_status=None):
         self.build = build
         self.revision = revision
         self.e2e_status = e2e_status
+        self.issue11_status = issue11_status
+        self.issue11 = None
+        issue11_path = os.path.join(build, "issue11.json")
+        if os.path.exists(issue11_path):
+            with open(issue11_path) as f:
+                self.issue11 = json.load(f)
         d = os.path.join(build, "bench")
         self.ctx, self.decode = load_bench(os.path.join(d, "decode.json"))
         _, self.policy = load_bench(os.path.join(d, "policy.json"))
@@ -294,6 +302,45 @@ class Report:
         return ("## End to end (real binary against the simulator, bench/e2e_bench.py)\n\n"
                 + table(["measure", "value", "target", "met", "note"], rows) + extra + status)
 
+    def issue11_section(self):
+        """Issue 11's targets table (first in RESULTS.md): the rows of issue11.json that have
+        a target, then the figures without one (the peer, the ratios)."""
+        status = self.issue11_status
+        if self.issue11 is None:
+            why = "" if status in (None, "0") else f" (bench/issue11_bench.py exited {status})"
+            return "## Issue 11 targets\n\nbench/issue11_bench.py not run" + why
+        res = self.issue11.get("results", [])
+        m = self.issue11.get("machine", {})
+        par = m.get("parameters", {})
+
+        def value(r):
+            return f"{fmt(r.get('value'))} {r.get('unit', '')}".strip()
+
+        rows = [(r["name"], value(r), r["target"],
+                 {True: "met", False: "**MISSED**", None: "n/a"}[r.get("met")], r.get("note", ""))
+                for r in res if r.get("target") is not None]
+        info = [(r["name"], value(r), r.get("note", "")) for r in res if r.get("target") is None]
+        head = (f"{par.get('jobs', '?')} listed jobs in one iTwin, {par.get('running_jobs', '?')} "
+                f"of them running ({100 * par.get('ended_fraction', 0):.1f} % ended), "
+                f"{par.get('pages', '?')} pages of {par.get('page_size', '?')}; "
+                f"{par.get('repetitions', '?')} repetition(s) of `run --once` (medians), "
+                f"{par.get('steady_polls', '?')} steady polls at {par.get('poll_interval_s', '?')} s "
+                f"after {par.get('warmup_cycles', '?')} warm-up cycles; "
+                f"watch.full_listing_interval: {par.get('full_listing_interval') or 'not supported'}. "
+                f"Load average {m.get('load_average_start')} at start, {m.get('load_average_end')} "
+                f"at end ({m.get('cores', '?')} cores); {m.get('bench_seconds', '?')} s. "
+                "CPU is user + sys of the whole process (rusage, /proc), not wall time.")
+        if par.get("quick"):
+            head += " **Quick run (--quick): not the targets' scale.**"
+        errors = self.issue11.get("errors") or []
+        tail = "".join(f"\n\n**Harness error:** {e}" for e in errors)
+        if status not in (None, "0"):
+            tail += f"\n\nbench/issue11_bench.py exited {status}; the rows above are what it wrote."
+        return ("## Issue 11 targets (bench/issue11_bench.py)\n\n" + head + "\n\n"
+                + table(["measure", "value", "target", "status", "note"], rows)
+                + "\n\nThe peer (bench/peer/cron_watchdog.py) and the other figures, same run:\n\n"
+                + table(["measure", "value", "note"], info) + tail)
+
     def targets_section(self):
         rows = [(n, m, t, {True: "met", False: "**MISSED**", None: "n/a"}[ok], r, note)
                 for n, m, t, ok, r, note in self.targets]
@@ -304,9 +351,13 @@ class Report:
 
     def missed_section(self):
         missed = [t for t in self.targets if t[3] is False]
+        missed11 = [r for r in (self.issue11 or {}).get("results", []) if r.get("met") is False]
         out = "## Missed targets\n\n"
-        if not missed:
+        if not missed and not missed11:
             out += "None of the measured targets was missed.\n"
+        for r in missed11:
+            out += (f"- **{r['name']}** (issue 11): measured {fmt(r.get('value'))} "
+                    f"{r.get('unit', '')}, target {r['target']}.\n")
         for n, m, t, _, r, _ in missed:
             out += f"- **{n}**: measured {m}, target {t} ({r}).\n"
         notes = os.path.join(HERE, "NOTES.md")
@@ -324,7 +375,7 @@ class Report:
         body = [self.decode_section(), self.policy_section(), self.cycle_section(), self.e2e_section()]
         head = ("# Benchmark results\n\nWritten by `scripts/bench.sh` (bench/write_results.py); "
                 "do not edit by hand. What each benchmark measures: bench/README.md.")
-        return "\n\n".join([head, self.machine(), self.targets_section()] + body
+        return "\n\n".join([head, self.issue11_section(), self.machine(), self.targets_section()] + body
                            + [self.missed_section()]) + "\n"
 
 
@@ -333,10 +384,12 @@ def main():
     ap.add_argument("--build", required=True, help="the build tree bench.sh used")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--e2e-status", default=None, help="exit status of bench/e2e_bench.py")
+    ap.add_argument("--issue11-status", default=None, help="exit status of bench/issue11_bench.py")
     ap.add_argument("--revision", help="what was measured, when not the checkout's git HEAD")
     args = ap.parse_args()
-    report = Report(os.path.abspath(args.build), args.e2e_status, args.revision)
-    if not (report.decode or report.policy or report.cycle):
+    report = Report(os.path.abspath(args.build), args.e2e_status, args.revision,
+                    args.issue11_status)
+    if not (report.decode or report.policy or report.cycle or report.issue11):
         print(f"write_results: no benchmark JSON in {args.build}/bench", file=sys.stderr)
         return 1
     text = report.render()

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Builds a Release tree, runs the micro benchmarks (bench/*_bench.cpp) and, when
-# present, the end-to-end benchmark (bench/e2e_bench.py), then writes
-# bench/RESULTS.md (bench/write_results.py). See bench/README.md.
+# Builds a Release tree, runs the micro benchmarks (bench/*_bench.cpp), the
+# end-to-end benchmark (bench/e2e_bench.py) and issue 11's benchmark
+# (bench/issue11_bench.py: run --once vs the cron peer, the steady poll), then
+# writes bench/RESULTS.md (bench/write_results.py). See bench/README.md.
 #
 #   scripts/bench.sh                  # BUILD_DIR=build-release, 3 repetitions
 #   BENCH_REPETITIONS=5 scripts/bench.sh
 #   BENCH_E2E=0 scripts/bench.sh      # micro benchmarks only
 #   BENCH_E2E_ARGS=--quick scripts/bench.sh   # extra arguments for bench/e2e_bench.py
+#   BENCH_ISSUE11=0 scripts/bench.sh  # without bench/issue11_bench.py
+#   BENCH_ISSUE11_ARGS=--quick scripts/bench.sh   # extra arguments for it
 #
 # -O2 rather than CMake's Release -O3: the shipped daemon is built with -O2
 # (RelWithDebInfo).
@@ -24,7 +27,7 @@ cmake --build "$build" -j"$jobs" --target rc-watchdog rcw_bench_decode rcw_bench
 
 out="$build/bench"
 mkdir -p "$out"
-rm -f "$out"/*.json "$build/e2e.json"
+rm -rf "$out"/*.json "$out/profiles" "$build/e2e.json" "$build/issue11.json"
 echo "load average before the benchmarks: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Repetitions in random order, so that a change of load on a shared machine
 # hits both sides of a comparison (DecodeJobPage vs simdjson) alike.
@@ -52,5 +55,13 @@ if [ -f bench/e2e_bench.py ] && [ "${BENCH_E2E:-1}" != 0 ]; then
   python3 bench/e2e_bench.py --binary "$build/rc-watchdog" --out "$build/e2e.json" \
     ${BENCH_E2E_ARGS:-} || e2e_status=$?
 fi
+issue11_status=
+if [ "${BENCH_ISSUE11:-1}" != 0 ]; then
+  echo "== bench/issue11_bench.py"
+  issue11_status=0
+  # shellcheck disable=SC2086  # BENCH_ISSUE11_ARGS is a list of words
+  python3 bench/issue11_bench.py --binary "$build/rc-watchdog" --out "$build/issue11.json" \
+    --profile-dir "$out/profiles" ${BENCH_ISSUE11_ARGS:-} || issue11_status=$?
+fi
 python3 bench/write_results.py --build "$build" --out bench/RESULTS.md \
-  ${e2e_status:+--e2e-status "$e2e_status"}
+  ${e2e_status:+--e2e-status "$e2e_status"} ${issue11_status:+--issue11-status "$issue11_status"}

@@ -11,6 +11,7 @@ packages=(
   python3 openssl ca-certificates curl prometheus systemd dpkg-dev
   clang libclang-rt-14-dev  # libFuzzer targets (fuzz/) and the sanitizer builds
   libbenchmark-dev          # benchmarks (bench/)
+  linux-perf heaptrack      # the benchmarks' diagnosis of a missed target (bench/)
 )
 
 missing=()
