@@ -69,7 +69,11 @@ bool Ledger::Contains(std::string_view job_id) const {
 void Ledger::Prune(TimePoint older_than) {
   if (!pruned_before_ || older_than > *pruned_before_) pruned_before_ = older_than;
   std::size_t before = entries_.size();
-  std::erase_if(entries_, [&](const LedgerEntry& e) { return e.ended < older_than; });
+  auto old = [&](const LedgerEntry& e) { return e.ended < older_than; };
+  // erase_if keeps the order: the saved entries left are still the first.
+  saved_ -= static_cast<std::size_t>(
+      std::count_if(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(saved_), old));
+  std::erase_if(entries_, old);
   if (entries_.size() != before) Rehash(entries_.size());  // indexes moved
 }
 
@@ -82,6 +86,7 @@ void Ledger::Restore(LedgerEntries entries) {
     if (ValidUnits(entries.front().processing_units)) Add(std::move(entries.front()));
     entries.pop_front();
   }
+  saved_ = entries_.size();
 }
 
 GroupSpend Ledger::SpentByGroup(const BudgetConfig& budget, const WindowSpan& window) const {

@@ -50,9 +50,16 @@ class Ledger {
 
   // For persistence: every entry, in the order recorded (or restored).
   const LedgerEntries& entries() const { return entries_; }
-  // Replaces the contents with persisted entries. Of entries with the same
-  // job id only the first is kept; entries whose PUs are not finite and >= 0
-  // are dropped.
+  // Entries are appended in order and only ever removed by Prune, so the
+  // store needs no copy to know what it lacks: entries()[0, saved()) are
+  // persisted, the rest are not yet. MarkSaved() once the store committed
+  // them all. Prune keeps the count right (the store deletes by
+  // pruned_before() itself).
+  std::size_t saved() const { return saved_; }
+  void MarkSaved() { saved_ = entries_.size(); }
+  // Replaces the contents with persisted entries (all then count as saved).
+  // Of entries with the same job id only the first is kept; entries whose
+  // PUs are not finite and >= 0 are dropped.
   void Restore(LedgerEntries entries);
 
   // One pass over the entries: the PUs of the entries that match
@@ -80,6 +87,7 @@ class Ledger {
   // instead of 7 MB for a month of 100,000 ended jobs.
   std::vector<std::uint32_t> slots_;
   std::optional<TimePoint> pruned_before_;
+  std::size_t saved_ = 0;  // entries_[0, saved_) are persisted
 };
 
 }  // namespace rcw

@@ -234,5 +234,29 @@ TEST_CASE("SpentByGroup counts the window of endedDateTime only", "[budget][ledg
   CHECK(ledger.SpentByGroup(b, UtcDay("2026-12-05T00:00:00Z")).empty());
 }
 
+TEST_CASE("saved() tells the store which entries are not persisted yet", "[budget][ledger]") {
+  Ledger ledger;
+  CHECK(ledger.saved() == 0);
+  REQUIRE(ledger.Record(EndedJob({.id = "a"}, "2026-11-01T00:00:00Z", 1)));
+  REQUIRE(ledger.Record(EndedJob({.id = "b"}, "2026-11-20T00:00:00Z", 2)));
+  CHECK(ledger.saved() == 0);
+  ledger.MarkSaved();
+  CHECK(ledger.saved() == 2);
+  REQUIRE(ledger.Record(EndedJob({.id = "c"}, "2026-11-02T00:00:00Z", 3)));
+  REQUIRE(ledger.Record(EndedJob({.id = "d"}, "2026-11-21T00:00:00Z", 4)));
+  CHECK(ledger.saved() == 2);  // c and d are new
+  // Pruning removes "a" (saved) and "c" (unsaved): one saved entry is left,
+  // still the first, and "d" is the only unsaved one.
+  ledger.Prune(At("2026-11-10T00:00:00Z"));
+  REQUIRE(ledger.size() == 2);
+  CHECK(ledger.saved() == 1);
+  CHECK(ledger.entries()[0].job_id == "b");
+  CHECK(ledger.entries()[1].job_id == "d");
+  // Restored entries come from the store: all saved.
+  Ledger restarted;
+  restarted.Restore(ledger.entries());
+  CHECK(restarted.saved() == 2);
+}
+
 }  // namespace
 }  // namespace rcw
