@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config
   libcurl4-openssl-dev libyaml-cpp-dev libsimdjson-dev libspdlog-dev prometheus-cpp-dev catch2
   libsystemd-dev libhowardhinnant-date-dev libre2-dev tzdata
+  libsqlite3-dev sqlite3    # the state database (state/state_db.cpp); sqlite3 to query it
   python3 openssl ca-certificates curl prometheus systemd dpkg-dev
   clang libclang-rt-14-dev  # libFuzzer targets (fuzz/) and the sanitizer builds
   libbenchmark-dev          # benchmarks (bench/)

@@ -100,7 +100,8 @@ int RunPlan(const std::vector<std::string>& argv) {
   // plans read the daemon's state (ledger, first-seen times) when readable.
   PersistentState state;
   if (!args.Value("--jobs")) {
-    Result<PersistentState> saved = StateStore(config.state_directory).Load();
+    // Read-only: a plan never creates, imports or writes state.db.
+    Result<PersistentState> saved = StateStore(config.state_directory).LoadReadOnly();
     if (saved.ok()) state = std::move(*saved);
   }
   std::vector<Job> jobs;

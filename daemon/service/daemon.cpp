@@ -125,7 +125,12 @@ int Service::Start() {
   ApplyLogging(*config_, log_sink_);
   if (Status s = store_.Prepare(); !s.ok()) return LogError(s.ToString()), kExitFailure;
   Result<PersistentState> state = store_.Load();
-  if (!state.ok()) return LogError(state.status().ToString()), kExitFailure;
+  if (!state.ok()) {
+    LogError(state.status().ToString());
+    // A database from a newer rc-watchdog is a configuration matter (78);
+    // a corrupt or unreadable one a failure (1). Neither is re-created.
+    return state.status().code() == StatusCode::kInvalidConfig ? kExitConfig : kExitFailure;
+  }
   auto audit = FileAuditLog::Open(store_.AuditPath());
   if (!audit.ok()) return LogError(audit.status().ToString()), kExitFailure;
   audit_ = std::move(*audit);

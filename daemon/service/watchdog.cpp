@@ -34,7 +34,7 @@ std::string CycleSummary::ToString(std::size_t pending) const {
   return s;
 }
 
-Watchdog::Watchdog(RealityConversionClient& api, AuditSink& audit, const StateStore& store,
+Watchdog::Watchdog(RealityConversionClient& api, AuditSink& audit, StateStore& store,
                    const Clock& clock, Metrics* metrics, EnforceObserver* observer,
                    PersistentState state, std::shared_ptr<const Config> config,
                    bool force_dry_run)
@@ -313,18 +313,40 @@ Status Watchdog::RecordBudgets(const Assessment& a, TimePoint now) {
   return Status::Ok();
 }
 
+std::optional<TimePoint> Watchdog::NextDue() const {
+  std::optional<TimePoint> due = enforcer_.NextDue(clock_.Now());
+  if (due && *due < save_retry_at_) due = save_retry_at_;
+  return due;
+}
+
 Status Watchdog::RunDue() {
-  Status sent = enforcer_.RunDue(clock_.Now());
+  TimePoint now = clock_.Now();
+  if (now < save_retry_at_) {
+    return Status(StatusCode::kUnavailable, "state save failed recently: nothing sent");
+  }
+  // Durability before a DELETE: what was decided (the pending rows, after
+  // their audit lines) is committed before any request goes out.
+  if (Status s = Save(); !s.ok()) {
+    save_retry_at_ = now + kSaveRetry;
+    return s;
+  }
+  Status sent = enforcer_.RunDue(now);
   if (metrics_) metrics_->SetCancellationsPending(static_cast<std::int64_t>(enforcer_.pending()));
   Status saved = Save();
+  if (!saved.ok()) save_retry_at_ = clock_.Now() + kSaveRetry;
   if (!sent.ok()) return sent;
   return saved;
 }
 
 Status Watchdog::Save() {
   books_.Store(state_);
-  Status s = store_.Save(state_, books_.ledger.entries());
-  if (!s.ok()) LogError("cannot save state: " + s.ToString());
+  const Ledger& ledger = books_.ledger;
+  Status s = store_.Save(state_, ledger.entries(), ledger.saved());
+  if (s.ok()) {
+    books_.ledger.MarkSaved();
+  } else {
+    LogError("cannot save state: " + s.ToString());
+  }
   return s;
 }
 

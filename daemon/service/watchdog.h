@@ -32,7 +32,8 @@ struct CycleSummary {
 
 class Watchdog {
  public:
-  Watchdog(RealityConversionClient& api, AuditSink& audit, const StateStore& store,
+  // `state` is what `store` loaded: its ledger counts as saved.
+  Watchdog(RealityConversionClient& api, AuditSink& audit, StateStore& store,
            const Clock& clock, Metrics* metrics, EnforceObserver* observer,
            PersistentState state, std::shared_ptr<const Config> config, bool force_dry_run);
 
@@ -43,10 +44,13 @@ class Watchdog {
   // One cycle. Never throws: an unexpected exception is logged, counted as a
   // failed poll and cancels nothing.
   CycleSummary Cycle();
-  // Sends the DELETEs that are due and saves the state if anything changed.
+  // Commits the state (the pending cancellations decided since the last
+  // save among it), then sends the DELETEs that are due and saves again.
+  // A failed first save sends nothing and holds for kSaveRetry: no DELETE
+  // goes out before its pending row is durable.
   Status RunDue();
   // The next moment RunDue has work, if any.
-  std::optional<TimePoint> NextDue() const { return enforcer_.NextDue(clock_.Now()); }
+  std::optional<TimePoint> NextDue() const;
   // When a watched job crosses a time limit before the next poll: the loop
   // wakes then and calls CheckDeadline().
   std::optional<TimePoint> NextDeadline() const { return next_deadline_; }
@@ -73,6 +77,8 @@ class Watchdog {
  private:
   // A listing that moved the corrected clock by more than this is repeated.
   static constexpr Seconds kClockJump{60};
+  // After a failed save, RunDue sends nothing for this long.
+  static constexpr Seconds kSaveRetry{5};
 
   CycleSummary CycleOrThrow();
   // Lists every watched job; `as_of` gets the listing's start: the earlier
@@ -89,7 +95,7 @@ class Watchdog {
 
   RealityConversionClient& api_;
   AuditSink& audit_;
-  const StateStore& store_;
+  StateStore& store_;
   const Clock& clock_;
   Metrics* metrics_;
   PersistentState state_;
@@ -109,6 +115,7 @@ class Watchdog {
   std::set<std::uint32_t> last_cancelling_;  // jobs (indexes) already decided on
   std::function<bool()> progress_;
   std::string status_ = "starting";
+  TimePoint save_retry_at_{};  // RunDue holds until then after a failed save
 };
 
 }  // namespace rcw

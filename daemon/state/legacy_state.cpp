@@ -1,4 +1,4 @@
-#include "state/state_store.h"
+#include "state/legacy_state.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -58,26 +58,6 @@ void WriteLedgerEntry(JsonWriter& w, const LedgerEntry& e) {
       .Key("user_id").String(e.user_id).Key("type").String(ToString(e.type))
       .Key("name").String(e.name)
       .EndObject();
-}
-
-Status SyncDirectory(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open state directory", dir);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Errno("cannot sync state directory", dir);
-  return Status::Ok();
-}
-
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Errno("cannot write", path);
-    done += static_cast<size_t>(n);
-  }
-  return Status::Ok();
 }
 
 // What a sink is handed at a time, about.
@@ -169,35 +149,10 @@ std::string EncodeState(const PersistentState& s) {
   return out;
 }
 
-Status StateStore::Prepare() const {
-  if (::mkdir(directory_.c_str(), 0750) != 0 && errno != EEXIST) {
-    return Errno("cannot create state directory", directory_);
-  }
-  if (::access(directory_.c_str(), W_OK) != 0) {
-    return Errno("state directory not writable:", directory_);
-  }
-  return Status::Ok();
-}
+namespace {
 
-Result<PersistentState> StateStore::Load() const {
-  if (::access(StatePath().c_str(), F_OK) != 0 && errno == ENOENT) {
-    PersistentState empty;
-    if (Status s = LoadLedger(empty.ledger); !s.ok()) return s;
-    return empty;
-  }
-  std::ifstream in(StatePath(), std::ios::binary);
-  if (!in) return Errno("cannot read", StatePath());
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Result<PersistentState> state = DecodeState(text);
-  if (!state.ok()) {
-    return Status(StatusCode::kBadResponse, StatePath() + ": " + state.status().message());
-  }
-  if (Status s = LoadLedger(state->ledger); !s.ok()) return s;
-  return state;
-}
-
-Status StateStore::LoadLedger(LedgerEntries& out) const {
-  const std::string path = LedgerPath();
+// Appends the lines of ledger.jsonl at `path` to `out`; a missing file adds none.
+Status LoadLedgerLines(const std::string& path, LedgerEntries& out) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno == ENOENT ? Status::Ok() : Errno("cannot read", path);
   // Line by line through a 1 MB window: a month's ledger (20 MB and more)
@@ -246,35 +201,23 @@ Status StateStore::LoadLedger(LedgerEntries& out) const {
   return status;
 }
 
-Status StateStore::Save(const PersistentState& state) const { return Save(state, state.ledger); }
+}  // namespace
 
-Status StateStore::WriteAtomically(const std::string& path, const StateProducer& produce) const {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return Errno("cannot create", tmp);
-  Status written = produce([&](std::string_view chunk) { return WriteAll(fd, chunk, tmp); });
-  if (written.ok() && ::fsync(fd) != 0) written = Errno("cannot sync", tmp);
-  ::close(fd);
-  if (!written.ok()) return written;
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("cannot rename to", path);
-  return Status::Ok();
-}
-
-Status StateStore::Save(const PersistentState& state, const LedgerEntries& ledger) const {
-  // The ledger first: a kill between the two renames leaves the new ledger
-  // with the old state.json, whose entries (if any, from an older version)
-  // are the same jobs and merge on load, first sighting kept.
-  Status s = WriteAtomically(LedgerPath(), [&](const StateSink& sink) {
-    return EncodeLedger(ledger, sink);
-  });
-  if (s.ok()) {
-    static const LedgerEntries kNone;
-    s = WriteAtomically(StatePath(), [&](const StateSink& sink) {
-      return EncodeState(state, kNone, sink);
-    });
+Result<PersistentState> LoadLegacyState(const std::string& state_path,
+                                        const std::string& ledger_path) {
+  PersistentState state;
+  if (::access(state_path.c_str(), F_OK) == 0 || errno != ENOENT) {
+    std::ifstream in(state_path, std::ios::binary);
+    if (!in) return Errno("cannot read", state_path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Result<PersistentState> decoded = DecodeState(text);
+    if (!decoded.ok()) {
+      return Status(StatusCode::kBadResponse, state_path + ": " + decoded.status().message());
+    }
+    state = std::move(*decoded);
   }
-  if (!s.ok()) return s;
-  return SyncDirectory(directory_);
+  if (Status s = LoadLedgerLines(ledger_path, state.ledger); !s.ok()) return s;
+  return state;
 }
 
 }  // namespace rcw

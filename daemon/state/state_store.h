@@ -1,61 +1,74 @@
-// Durable state: <dir>/state.json written atomically (temp file, fsync,
-// rename, fsync of the directory), so a kill -9 at any moment leaves either
-// the old or the new file, never a torn one.
+// Durable state: one SQLite database, <state.directory>/state.db, in WAL mode
+// with synchronous=FULL, so a committed save survives a kill -9 or a power
+// loss and a save interrupted at any moment leaves the previous one. One
+// table per piece of PersistentState (docs/state.md has the schema). A save
+// writes only the rows that changed since the last one, in one transaction.
+//
+// The state files of earlier versions (state.json, ledger.jsonl) are
+// imported once by the first read-write Load and renamed to *.imported.
 #pragma once
 
-#include <functional>
+#include <cstddef>
+#include <memory>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include "base/persisted_state.h"
 #include "base/status.h"
+#include "state/legacy_state.h"
 
 namespace rcw {
 
-// Receives state.json in pieces, in order; an error stops the encoding.
-using StateSink = std::function<Status(std::string_view chunk)>;
-
-// Encodes `state` with `ledger` as its ledger (the daemon's lives in its
-// Books, not in the state), handing the text to `sink` in chunks of about
-// 64 KB: the whole document is never in memory. Returns the sink's error.
-Status EncodeState(const PersistentState& state, const LedgerEntries& ledger,
-                   const StateSink& sink);
-// The whole document, with state.ledger (tests, fuzzing).
-std::string EncodeState(const PersistentState& state);
-// <state.directory>/ledger.jsonl: one ledger entry object per line.
-Status EncodeLedger(const LedgerEntries& ledger, const StateSink& sink);
+class StateDb;  // state/state_db.cpp: the one user of libsqlite3
 
 class StateStore {
  public:
-  explicit StateStore(std::string directory) : directory_(std::move(directory)) {}
+  explicit StateStore(std::string directory);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
 
   // Creates the directory (0750) if missing. kUnavailable when it cannot.
   Status Prepare() const;
-  // A missing file is an empty state; a corrupt one is kBadResponse naming
-  // the file (the daemon refuses to start rather than forget pending work).
-  // The ledger is state.json's "ledger" array (written by versions before
-  // ledger.jsonl) followed by ledger.jsonl's lines, read a block at a time.
-  Result<PersistentState> Load() const;
-  // Writes ledger.jsonl with state.ledger (or `ledger` instead), then
-  // state.json with an empty "ledger": each to a temporary file, fsynced and
-  // renamed, then the directory fsynced.
-  Status Save(const PersistentState& state) const;
-  Status Save(const PersistentState& state, const LedgerEntries& ledger) const;
 
-  std::string StatePath() const { return directory_ + "/state.json"; }
-  std::string LedgerPath() const { return directory_ + "/ledger.jsonl"; }
+  // Opens state.db read-write (creating it, and importing the files of
+  // earlier versions, on first start) and reads the whole state. Errors name
+  // the file: kInvalidConfig for a database written by a newer rc-watchdog
+  // (the daemon exits 78), kBadResponse for a corrupt one, which is left as
+  // it is (never re-created: that would forget spent budget).
+  Result<PersistentState> Load();
+  // For readers (`plan`): creates and writes nothing. No state.db: the files
+  // of an earlier version if any, as they are, else an empty state.
+  Result<PersistentState> LoadReadOnly() const;
+
+  // Commits what differs from the last Load or Save in one transaction; no
+  // transaction at all when nothing does. The ledger is append-only between
+  // prunes: `ledger[0, ledger_saved)` are taken to be in the database, the
+  // rest are inserted (an id already there keeps its first row), and entries
+  // that ended before a newer state.ledger_pruned_before are deleted.
+  // On error nothing of this save is committed and the next one retries all.
+  // REQUIRES: Load() succeeded, or the database is new (Load is then implied).
+  Status Save(const PersistentState& state, const LedgerEntries& ledger, std::size_t ledger_saved);
+  // The same with state.ledger, none of it taken to be saved (tests).
+  Status Save(const PersistentState& state) { return Save(state, state.ledger, 0); }
+
+  // Rows inserted, updated or deleted by this store's connection so far
+  // (sqlite3_total_changes); 0 before it is open.
+  long long changes() const;
+
+  std::string DbPath() const { return directory_ + "/state.db"; }
+  std::string LegacyStatePath() const { return directory_ + "/state.json"; }
+  std::string LegacyLedgerPath() const { return directory_ + "/ledger.jsonl"; }
   std::string AuditPath() const { return directory_ + "/audit.jsonl"; }
   const std::string& directory() const { return directory_; }
 
  private:
-  using StateProducer = std::function<Status(const StateSink& sink)>;
-  // Writes `path` through `path`.tmp (fsync, rename).
-  Status WriteAtomically(const std::string& path, const StateProducer& produce) const;
-  // Appends ledger.jsonl's entries to `out`; a missing file adds none.
-  Status LoadLedger(LedgerEntries& out) const;
+  Status OpenReadWrite();
+  // Imports state.json / ledger.jsonl if present and not yet imported, then
+  // renames them aside.
+  Status ImportLegacy();
 
   std::string directory_;
+  std::unique_ptr<StateDb> db_;
 };
 
 }  // namespace rcw
