@@ -2,6 +2,7 @@
 #include "service/watchdog.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -36,6 +37,8 @@ struct Fixture {
   StateStore store{dir.path()};
   std::unique_ptr<Watchdog> watchdog;
   bool get_fails = false;
+  // Pending rows in state.db when each DELETE went out.
+  std::vector<std::size_t> pending_at_delete;
 
   Fixture() {
     REQUIRE(store.Prepare().ok());
@@ -55,6 +58,8 @@ struct Fixture {
         return busy;
       }
       if (r.method == "DELETE") {
+        Result<PersistentState> saved = StateStore(dir.path()).LoadReadOnly();
+        pending_at_delete.push_back(saved.ok() ? saved->pending.size() : 0);
         HttpResponse ok;
         ok.status = 200;
         ok.body = R"({"job":)" + ApiJobJson(kJob, "TerminatingOnCancel", kItwin) + "}";
@@ -122,6 +127,30 @@ TEST_CASE("a deadline re-check that re-reads the job still Queued cancels it") {
   CHECK(fx.Deletes() == 1);
   REQUIRE(fx.audit.Of("cancel_result").size() == 1);
   CHECK(fx.audit.Of("cancel_result")[0].outcome == "cancelled");
+}
+
+TEST_CASE("a DELETE goes out only after its pending row is committed, a failed save holds it") {
+  Fixture fx;
+  fx.server.single[kJob] = ApiJobJson(kJob, "Queued", kItwin,
+                                      FormatTimestampMs(fx.clock.Now() - 29min - 50s));
+  // state.db cannot be created: every save fails.
+  std::filesystem::create_directory(fx.store.DbPath());
+  fx.PollThenDeadline();
+  CHECK(fx.Deletes() == 0);
+  CHECK(fx.audit.Of("cancel_requested").empty());
+  REQUIRE(fx.watchdog->pending() == 1);
+  // Held for kSaveRetry, whatever is due.
+  std::optional<TimePoint> due = fx.watchdog->NextDue();
+  REQUIRE(due);
+  CHECK(*due >= fx.clock.Now() + 5s);
+  CHECK_FALSE(fx.watchdog->RunDue().ok());
+  CHECK(fx.Deletes() == 0);
+  // The disk recovers: the row is committed, then the DELETE is sent.
+  std::filesystem::remove(fx.store.DbPath());
+  fx.clock.Advance(5s);
+  CHECK(fx.watchdog->RunDue().ok());
+  REQUIRE(fx.Deletes() == 1);
+  CHECK(fx.pending_at_delete == std::vector<std::size_t>{1});
 }
 
 TEST_CASE("a reload that turns a pending budget cancellation's budget into report withdraws it") {
