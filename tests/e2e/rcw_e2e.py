@@ -6,6 +6,7 @@ passes RCW_BINARY (the rc-watchdog executable) and RCW_SOURCE_DIR.
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -161,10 +162,15 @@ class Workspace:
         with open(self.log_path, errors="replace") as f:
             return f.read()
 
-    def saved_state(self):
-        """The daemon's state.json, decoded."""
-        with open(os.path.join(self.state, "state.json")) as f:
-            return json.load(f)
+    @property
+    def db_path(self):
+        return os.path.join(self.state, "state.db")
+
+    def read_state_db(self):
+        """The daemon's state.db, read-only: {table: [row dicts]} for every
+        table (ledger in the order counted, pending in sending order), and
+        "meta" as a dict. The daemon may be running: WAL readers never block it."""
+        return read_state_db(self.db_path)
 
     def audit(self):
         path = os.path.join(self.state, "audit.jsonl")
@@ -192,6 +198,23 @@ class Workspace:
 
     def close(self):
         self.dir.cleanup()
+
+
+def read_state_db(path):
+    """See Workspace.read_state_db."""
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
+    try:
+        con.row_factory = sqlite3.Row
+        out = {}
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for t in tables:
+            order = {"pending": " ORDER BY position", "ledger": " ORDER BY rowid"}.get(t, "")
+            out[t] = [dict(r) for r in con.execute("SELECT * FROM %s%s" % (t, order))]
+        out["meta"] = {r["key"]: r["value"] for r in out.get("meta", [])}
+        out["user_version"] = con.execute("PRAGMA user_version").fetchone()[0]
+        return out
+    finally:
+        con.close()
 
 
 def job(itwin=ITWIN_A, type="PointCloudConversion", name="job", **kw):

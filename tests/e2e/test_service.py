@@ -366,7 +366,7 @@ class Shutdown(ServiceCase):
         wait_for(lambda: self.sim.deletes(), what="the first DELETE")
         self.stop(proc, ws)  # exit 0 within 10 s although the DELETE never answers
 
-        saved = ws.saved_state()
+        saved = ws.read_state_db()
         pending = [p for p in saved["pending"] if p["job_id"] == target]
         self.assertEqual(len(pending), 1, saved["pending"])
         stopped = ws.events("stopped")
@@ -385,7 +385,7 @@ class Shutdown(ServiceCase):
         self.assertEqual(len(confirmed), 1)
         requested = [e for e in ws.events("cancel_requested") if e["job_id"] == target]
         self.assertEqual(len(requested), len(self.sim.deletes()))
-        self.assertEqual(ws.saved_state()["pending"], [])
+        self.assertEqual(ws.read_state_db()["pending"], [])
 
     def test_sigint_stops_like_sigterm(self):
         ws = self.workspace(policies=policy("2h"))

@@ -1,5 +1,5 @@
 """The soak's invariants, checked after the run from the simulator's own records (its jobs
-and request log), the daemon's audit log, state.json and metrics, and the workload's
+and request log), the daemon's audit log, state.db and metrics, and the workload's
 independent expectations (workload.py). Each check yields a count and a verdict."""
 import bisect
 import collections
@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import re
+import sqlite3
 import statistics
 
 from workload import INF, T0
@@ -267,16 +268,16 @@ def check_early(c, r):
 
 
 def check_ledger(c, r):
-    """(4) Every ended job's PUs counted exactly once: the ledger (ledger.jsonl, plus
-    state.json's "ledger" array of older versions) against the sim."""
+    """(4) Every ended job's PUs counted exactly once: the ledger table of state.db
+    (job_id is its primary key: a duplicate would be a second row for the same id in
+    another spelling) against the sim."""
     d, w = c.d, c.w
-    with open(d.state_path) as f:
-        state = json.load(f)
-    ledger = list(state.get("ledger", []))
-    ledger_path = os.path.join(os.path.dirname(d.state_path), "ledger.jsonl")
-    if os.path.exists(ledger_path):
-        with open(ledger_path) as f:
-            ledger += [json.loads(line) for line in f if line.strip()]
+    con = sqlite3.connect("file:%s?mode=ro" % d.state_path, uri=True, timeout=30)
+    try:
+        ledger = [{"job_id": row[0], "ended": row[1] / 1000.0, "pu": row[2]}
+                  for row in con.execute("SELECT job_id, ended, pu FROM ledger ORDER BY rowid")]
+    finally:
+        con.close()
     horizon = min([d.final - 2 * 86400] + [b.window_start(d.final) for b in w.budgets])
     problems = []
     ids = collections.Counter(e["job_id"].lower() for e in ledger)
@@ -292,7 +293,7 @@ def check_ledger(c, r):
     for k in sorted(set(got) & set(expected)):
         end, pu = expected[k]
         e = got[k]
-        if abs(e["pu"] - pu) > 1e-6 or abs(ts(e["ended"]) - end) > 0.002:
+        if abs(e["pu"] - pu) > 1e-6 or abs(e["ended"] - end) > 0.002:
             problems.append("job %s: ledger %s PU ended %s, sim %s PU ended %s" % (
                 k, e["pu"], e["ended"], pu, end))
     # The budget gauges (count_running: false) are sums over the ledger: against the sim.

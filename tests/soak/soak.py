@@ -331,7 +331,7 @@ def load_data(workdir, w, doc, sim_jobs, requests, run):
     return checks.Data(
         workload=w, config=doc, sim_jobs=sim_jobs, requests=requests,
         audit_path=os.path.join(state_dir, "audit.jsonl"),
-        state_path=os.path.join(state_dir, "state.json"), metrics_text=run["metrics_text"],
+        state_path=os.path.join(state_dir, "state.db"), metrics_text=run["metrics_text"],
         lifetimes=run["lifetimes"], rss=run["rss"], kills=run["kills"], storms=run["storms"],
         live_end=run["live_end"], final=run["final"], speed=a["speed"], poll=a["poll"],
         rss_limit_kib=a["rss_limit_mib"] * 1024, exit_status=run["exit_status"],
