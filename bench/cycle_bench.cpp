@@ -1,8 +1,10 @@
 // A whole cycle after the HTTP layer, as Watchdog::CycleOrThrow runs it:
 // decode every list page (DecodeJobPage, appending to a vector as the poller does),
 // Assess() (ledger, rates, first-seen marks, budgets, policies), then
-// Enforcer::Decide() (audit lines, safety limits, queueing), with a fake
-// HTTP client that is never called and an audit sink that only counts.
+// Enforcer::Decide() (audit lines, safety limits, queueing), then the save
+// of what changed to a state.db in a temporary directory (as Watchdog::Save),
+// with a fake HTTP client that is never called and an audit sink that only
+// counts.
 //
 // BM_Cycle/N: a steady-state poll (the state already holds the previous
 // poll: ledger, markers, pending cancellations), the daemon's recurring cost.
@@ -36,6 +38,7 @@
 #include "fakes/fake_api.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_http_client.h"
+#include "fakes/temp_dir.h"
 #include "json/decode.h"
 #include "service/assess.h"
 #include "state/state_store.h"
@@ -101,7 +104,10 @@ struct World {
   Books books;
   Enforcer enforcer{api, audit, state, nullptr, 42};
   std::vector<Job> last_jobs;
-  std::size_t state_bytes = 0;  // state.json's size at the last save
+  // state.db in a temporary directory, saved as Watchdog::Save does.
+  testing::TempDir dir;
+  StateStore store{dir.path()};
+  long long state_rows = 0;  // rows the last save wrote
 };
 
 struct CycleResult {
@@ -110,7 +116,7 @@ struct CycleResult {
 };
 
 // One poll's work after the HTTP layer (Watchdog::CycleOrThrow without the
-// metrics export; the state save encodes state.json but writes nothing).
+// metrics export; the state is saved to a state.db in a temporary directory).
 CycleResult RunCycle(const Inputs& in, World& w, std::string& error) {
   CycleResult r;
   // As Watchdog::CycleOrThrow: the previous listing's vector is reused.
@@ -131,15 +137,15 @@ CycleResult RunCycle(const Inputs& in, World& w, std::string& error) {
     error = "decide: " + s.ToString();
     return r;
   }
-  // As Watchdog::Save, without the disk: the state and the books' ledger
-  // encoded, in chunks, to a sink that only counts.
+  // As Watchdog::Save: what changed since the last save, in one transaction.
   w.books.Store(w.state);
-  std::size_t state_bytes = 0;
-  (void)EncodeState(w.state, w.books.ledger.entries(), [&](std::string_view chunk) {
-    state_bytes += chunk.size();
-    return Status::Ok();
-  });
-  w.state_bytes = state_bytes;
+  long long before = w.store.changes();
+  if (Status s = w.store.Save(w.state, w.books.ledger.entries(), w.books.ledger.saved()); !s.ok()) {
+    error = "save: " + s.ToString();
+    return r;
+  }
+  w.books.ledger.MarkSaved();
+  w.state_rows = w.store.changes() - before;
   r = {jobs.size(), a.eval.findings.size(), a.running, true};
   w.last_jobs = std::move(jobs);
   return r;
@@ -178,7 +184,7 @@ void SteadyCycles(benchmark::State& state, const Inputs& in) {
       static_cast<double>(w.audit.lines - first_lines) / static_cast<double>(state.iterations());
   state.counters["pending"] = static_cast<double>(w.state.pending.size());
   state.counters["ledger_entries"] = static_cast<double>(w.books.ledger.size());
-  state.counters["state_json_MB"] = static_cast<double>(w.state_bytes) / 1e6;
+  state.counters["state_rows_per_save"] = static_cast<double>(w.state_rows);
 }
 
 void BM_Cycle(benchmark::State& state) {

@@ -20,8 +20,8 @@ Three phases, each with its own daemon (stdlib only; the simulator is tests/sim/
    100 iTwins and 100 users (5,000 budget groups) is scraped repeatedly while idle: time per
    scrape (median, p95, max), bytes, series, daemon CPU per scrape; plain and gzip.
 4. Ledger. N jobs in another iTwin, 90 % of them ended (as in a real lookback window): the
-   first cycle counts them into the ledger, every cycle keeps it and saves it (ledger.jsonl).
-   Peak RSS, CPU per cycle (the save included), size of the saved state.
+   first cycle counts them into the ledger (state.db), every later cycle keeps it and saves only
+   what changed. Peak RSS, CPU per cycle (the save included), size of the state database.
 
 The output JSON is {"results": [{"name", "value", "unit", "target", "met", "note"}],
 "machine": {...}}; a table is printed. --details FILE also writes the per-cycle data.
@@ -44,6 +44,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -609,8 +610,8 @@ LEDGER_ITWIN = "1ed9e500-0000-4000-8000-00000000beef"
 
 def phase_ledger(args, sim, tmp):
     """The realistic 100k listing: 90 % of the jobs in the lookback window have ended, so the
-    first cycle counts 90,000 jobs into the ledger, which every later cycle keeps, checks and
-    saves (ledger.jsonl) with the rest of the state. Peak RSS, CPU per cycle, saved size."""
+    first cycle counts 90,000 jobs into the ledger, which every later cycle keeps and checks;
+    saves write what changed to state.db. Peak RSS, CPU per cycle, state.db size."""
     ended, running = args.jobs * 9 // 10, args.jobs - args.jobs * 9 // 10
     users = [USER] + [str(uuid.UUID(int=i + 1)) for i in range(9)]
     common = {"itwins": [LEDGER_ITWIN], "users": users, "failed_fraction": 0.1}
@@ -637,10 +638,14 @@ def phase_ledger(args, sim, tmp):
             pre_cpu = cpu_end
         hwm_kb = proc_status(daemon.pid)["VmHWM"]
         state_dir = doc["state"]["directory"]
-        with open(os.path.join(state_dir, "ledger.jsonl")) as f:
-            entries = sum(1 for line in f if line.strip())
-        state_bytes = sum(os.path.getsize(os.path.join(state_dir, name))
-                          for name in ("state.json", "ledger.jsonl"))
+        db = os.path.join(state_dir, "state.db")
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
+        try:
+            entries = con.execute("SELECT count(*) FROM ledger").fetchone()[0]
+        finally:
+            con.close()
+        # The database with its write-ahead log (the daemon is still running).
+        state_bytes = sum(os.path.getsize(p) for p in (db, db + "-wal") if os.path.exists(p))
     finally:
         rc = daemon.stop()
     return {"ended": ended, "running": running, "cycles": cycles, "hwm_kb": hwm_kb,
@@ -653,8 +658,8 @@ def ledger_rows(led):
     steady = [c["cpu"] for c in cyc[1:]] or [cyc[0]["cpu"]]
     hwm_mb = led["hwm_kb"] / 1024
     setup = (f"{led['ended']} ended + {led['running']} running jobs listed each cycle; "
-             f"{led['ledger_entries']} ledger entries saved; state.json + ledger.jsonl "
-             f"{led['state_bytes'] / 1e6:.1f} MB written (fsync) after every cycle")
+             f"{led['ledger_entries']} ledger entries saved; state.db + state.db-wal "
+             f"{led['state_bytes'] / 1e6:.1f} MB (only changed rows written after a cycle)")
     per_cycle = ", ".join(f"{c['cpu']:.2f}" for c in cyc)
     return [
         row("peak RSS with a 90% ended listing (ledger)", hwm_mb, "MB", "< 64 MB",
