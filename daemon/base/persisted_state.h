@@ -1,6 +1,8 @@
 // PersistentState: everything the daemon must remember across restarts
-// (interface.md §2 "state"). Plain values; state/ writes them atomically to
-// <state.directory>/state.json and json/ decodes them.
+// (interface.md §2 "state"). Plain values; state/ keeps them in
+// <state.directory>/state.db (SQLite, one table per member, saving only the
+// rows that changed: state/state_db.cpp, docs/state.md). json/ decodes the
+// state.json of 0.1.x, which state/ imports once.
 #pragma once
 
 #include <map>
