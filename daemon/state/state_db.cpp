@@ -252,8 +252,8 @@ StateDb::~StateDb() {
 }
 
 Result<std::unique_ptr<StateDb>> StateDb::Open(const std::string& path, Mode mode) {
-  int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
-                                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int flags =
+      mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<StateDb> db(new StateDb(path, raw));
@@ -363,12 +363,12 @@ Result<PersistentState> StateDb::Load() {
     });
   }
   if (st.ok()) {
-    st = each("SELECT job_id FROM followed", [&](sqlite3_stmt* r) { s.followed.insert(Text(r, 0)); });
+    st = each("SELECT job_id FROM followed",
+              [&](sqlite3_stmt* r) { s.followed.insert(Text(r, 0)); });
   }
   if (st.ok()) {
-    st = each("SELECT job_id, at FROM first_seen_active", [&](sqlite3_stmt* r) {
-      s.first_seen_active.emplace(Text(r, 0), FromMs(Int(r, 1)));
-    });
+    st = each("SELECT job_id, at FROM first_seen_active",
+              [&](sqlite3_stmt* r) { s.first_seen_active.emplace(Text(r, 0), FromMs(Int(r, 1))); });
   }
   if (st.ok()) {
     st = each(
@@ -451,10 +451,11 @@ Status StateDb::Save(const PersistentState& s, const LedgerEntries& ledger,
   }
   for (std::size_t i = ledger_saved; st.ok() && i < ledger.size(); ++i) {
     const LedgerEntry& e = ledger[i];
-    ok(tx.Write("INSERT OR IGNORE INTO ledger (job_id, ended, pu, itwin_id, user_id, type, name) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                e.job_id.view(), e.ended, e.processing_units, e.itwin_id.view(),
-                e.user_id.view(), ToString(e.type), e.name.view()));
+    ok(
+        tx.Write("INSERT OR IGNORE INTO ledger (job_id, ended, pu, itwin_id, user_id, type, name) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 e.job_id.view(), e.ended, e.processing_units, e.itwin_id.view(), e.user_id.view(),
+                 ToString(e.type), e.name.view()));
   }
   // rates (by type name)
   if (st.ok()) {
@@ -464,22 +465,30 @@ Status StateDb::Save(const PersistentState& s, const LedgerEntries& ledger,
           return x->pu_per_hour == y->pu_per_hour && x->samples == y->samples;
         },
         [&](const std::string& type, const LearnedRate* r) {
-          return tx.Write("INSERT OR REPLACE INTO rates (type, pu_per_hour, samples) VALUES (?, ?, ?)",
-                          type, r->pu_per_hour, r->samples);
+          return tx.Write(
+              "INSERT OR REPLACE INTO rates (type, pu_per_hour, samples) VALUES (?, ?, ?)", type,
+              r->pu_per_hour, r->samples);
         },
-        [&](const std::string& type) { return tx.Write("DELETE FROM rates WHERE type = ?", type); }));
+        [&](const std::string& type) {
+          return tx.Write("DELETE FROM rates WHERE type = ?", type);
+        }));
   }
   if (st.ok()) {
     ok(DiffSets(
         b.followed, s.followed,
-        [&](const std::string& id) { return tx.Write("INSERT OR REPLACE INTO followed (job_id) VALUES (?)", id); },
-        [&](const std::string& id) { return tx.Write("DELETE FROM followed WHERE job_id = ?", id); }));
+        [&](const std::string& id) {
+          return tx.Write("INSERT OR REPLACE INTO followed (job_id) VALUES (?)", id);
+        },
+        [&](const std::string& id) {
+          return tx.Write("DELETE FROM followed WHERE job_id = ?", id);
+        }));
   }
   if (st.ok()) {
     ok(DiffMaps(
         b.first_seen_active, s.first_seen_active, std::equal_to<TimePoint>(),
         [&](const std::string& id, TimePoint at) {
-          return tx.Write("INSERT OR REPLACE INTO first_seen_active (job_id, at) VALUES (?, ?)", id, at);
+          return tx.Write("INSERT OR REPLACE INTO first_seen_active (job_id, at) VALUES (?, ?)", id,
+                          at);
         },
         [&](const std::string& id) {
           return tx.Write("DELETE FROM first_seen_active WHERE job_id = ?", id);
@@ -488,31 +497,37 @@ Status StateDb::Save(const PersistentState& s, const LedgerEntries& ledger,
   if (st.ok()) {
     ok(DiffMaps(
         ById(b.pending), ById(s.pending),
-        [](const std::pair<int, const PendingCancel*>& x, const std::pair<int, const PendingCancel*>& y) {
+        [](const std::pair<int, const PendingCancel*>& x,
+           const std::pair<int, const PendingCancel*>& y) {
           return x.first == y.first && SamePending(*x.second, *y.second);
         },
         [&](const std::string&, const std::pair<int, const PendingCancel*>& v) {
           const PendingCancel& p = *v.second;
           return tx.Write(
-              "INSERT OR REPLACE INTO pending (job_id, position, policy, limit_name, itwin_id, type, "
+              "INSERT OR REPLACE INTO pending (job_id, position, policy, limit_name, itwin_id, "
+              "type, "
               "name, user_id, observed, threshold, attempts, next_attempt, requested_at, accepted, "
               "polls_since_accept) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
               p.job_id, v.first, p.policy, p.limit, p.itwin_id, p.type, p.name, p.user_id,
               p.observed, p.threshold, p.attempts, p.next_attempt, p.requested_at, p.accepted,
               p.polls_since_accept);
         },
-        [&](const std::string& id) { return tx.Write("DELETE FROM pending WHERE job_id = ?", id); }));
+        [&](const std::string& id) {
+          return tx.Write("DELETE FROM pending WHERE job_id = ?", id);
+        }));
   }
   // markers: the set's identity is (job, owner, what); the iTwin rides along.
   auto markers = [&](const char* kind, const MarkerSet& before, const MarkerSet& now) {
     auto put = [&](const JobMarker& m) {
-      return tx.Write("INSERT OR REPLACE INTO markers (kind, job_id, owner, what, itwin_id) "
-                      "VALUES (?, ?, ?, ?, ?)",
-                      kind, m.job_id, m.owner, m.what, m.itwin_id);
+      return tx.Write(
+          "INSERT OR REPLACE INTO markers (kind, job_id, owner, what, itwin_id) "
+          "VALUES (?, ?, ?, ?, ?)",
+          kind, m.job_id, m.owner, m.what, m.itwin_id);
     };
     Status r = DiffSets(before, now, put, [&](const JobMarker& m) {
-      return tx.Write("DELETE FROM markers WHERE kind = ? AND job_id = ? AND owner = ? AND what = ?",
-                      kind, m.job_id, m.owner, m.what);
+      return tx.Write(
+          "DELETE FROM markers WHERE kind = ? AND job_id = ? AND owner = ? AND what = ?", kind,
+          m.job_id, m.owner, m.what);
     });
     for (auto it = now.begin(); r.ok() && it != now.end(); ++it) {
       auto old = before.find(*it);
@@ -527,7 +542,8 @@ Status StateDb::Save(const PersistentState& s, const LedgerEntries& ledger,
     return DiffSets(
         before, now,
         [&](const std::string& key) {
-          return tx.Write("INSERT OR REPLACE INTO budget_markers (kind, key) VALUES (?, ?)", kind, key);
+          return tx.Write("INSERT OR REPLACE INTO budget_markers (kind, key) VALUES (?, ?)", kind,
+                          key);
         },
         [&](const std::string& key) {
           return tx.Write("DELETE FROM budget_markers WHERE kind = ? AND key = ?", kind, key);
@@ -547,10 +563,10 @@ Status StateDb::Save(const PersistentState& s, const LedgerEntries& ledger,
     ok(DiffMaps(
         b.listings, s.listings, std::equal_to<ListingMark>(),
         [&](const std::string& scope, const ListingMark& m) {
-          return tx.Write("INSERT OR REPLACE INTO listings (scope, full_at, horizon, lookback_s) "
-                          "VALUES (?, ?, ?, ?)",
-                          scope, m.full_at, m.horizon,
-                          static_cast<std::int64_t>(m.lookback.count()));
+          return tx.Write(
+              "INSERT OR REPLACE INTO listings (scope, full_at, horizon, lookback_s) "
+              "VALUES (?, ?, ?, ?)",
+              scope, m.full_at, m.horizon, static_cast<std::int64_t>(m.lookback.count()));
         },
         [&](const std::string& scope) {
           return tx.Write("DELETE FROM listings WHERE scope = ?", scope);
