@@ -60,6 +60,13 @@ std::string Text(sqlite3_stmt* s, int i) {
                          static_cast<std::size_t>(sqlite3_column_bytes(s, i)))
            : std::string();
 }
+// Valid until the statement steps again: for values copied at once.
+std::string_view View(sqlite3_stmt* s, int i) {
+  const unsigned char* p = sqlite3_column_text(s, i);
+  return p ? std::string_view(reinterpret_cast<const char*>(p),
+                              static_cast<std::size_t>(sqlite3_column_bytes(s, i)))
+           : std::string_view();
+}
 std::int64_t Int(sqlite3_stmt* s, int i) { return sqlite3_column_int64(s, i); }
 double Real(sqlite3_stmt* s, int i) { return sqlite3_column_double(s, i); }
 std::optional<TimePoint> OptTime(sqlite3_stmt* s, int i) {
@@ -347,13 +354,13 @@ Result<PersistentState> StateDb::Load() {
     st = each("SELECT job_id, ended, pu, itwin_id, user_id, type, name FROM ledger ORDER BY rowid",
               [&](sqlite3_stmt* r) {
                 LedgerEntry e;
-                e.job_id = Text(r, 0);
+                e.job_id = View(r, 0);
                 e.ended = FromMs(Int(r, 1));
                 e.processing_units = Real(r, 2);
-                e.itwin_id = Text(r, 3);
-                e.user_id = Text(r, 4);
-                e.type = ParseJobType(Text(r, 5));
-                e.name = Text(r, 6);
+                e.itwin_id = View(r, 3);
+                e.user_id = View(r, 4);
+                e.type = ParseJobType(View(r, 5));
+                e.name = View(r, 6);
                 s.ledger.push_back(std::move(e));
               });
   }
