@@ -2,6 +2,7 @@
 #include "state/state_db.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -261,8 +262,29 @@ StateDb::~StateDb() {
 Result<std::unique_ptr<StateDb>> StateDb::Open(const std::string& path, Mode mode) {
   int flags =
       mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  std::string name = path;
+  if (mode == Mode::kReadOnly && ::access((path + "-wal").c_str(), F_OK) != 0) {
+    // No write-ahead log: no daemon has the database open, and all of it is
+    // in the file. A plain read-only open would still create state.db-wal
+    // and state.db-shm (and leave them); "immutable" reads the file alone.
+    // (A daemon starting meanwhile writes to its log, not to this file,
+    // until its first checkpoint.)
+    name = "file:";
+    for (char c : path) {
+      if (c == '%' || c == '?' || c == '#') {
+        static const char kHex[] = "0123456789ABCDEF";
+        name += '%';
+        name += kHex[static_cast<unsigned char>(c) >> 4];
+        name += kHex[static_cast<unsigned char>(c) & 15];
+      } else {
+        name += c;
+      }
+    }
+    name += "?immutable=1";
+    flags |= SQLITE_OPEN_URI;
+  }
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(name.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<StateDb> db(new StateDb(path, raw));
   if (rc != SQLITE_OK) return db->Error(rc, "cannot open");
   sqlite3_extended_result_codes(raw, 1);

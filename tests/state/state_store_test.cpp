@@ -352,7 +352,24 @@ TEST_CASE("a read-only load creates and writes nothing") {
     CheckSame(*loaded, Sample());
     CHECK(ReadFile(store.DbPath()) == before);
     CHECK(store.changes() == 0);
+    // Not even SQLite's side files are created.
+    CHECK_FALSE(fs::exists(store.DbPath() + "-wal"));
+    CHECK_FALSE(fs::exists(store.DbPath() + "-shm"));
   }
+}
+
+TEST_CASE("a read-only load sees what a running daemon committed") {
+  testing::TempDir dir;
+  StateStore daemon(dir.path());
+  PersistentState s = Sample();
+  REQUIRE(daemon.Save(s).ok());
+  REQUIRE(fs::exists(daemon.DbPath() + "-wal"));  // open: the log is in use
+  s.followed.insert("job-later");
+  REQUIRE(daemon.Save(s, s.ledger, s.ledger.size()).ok());
+  Result<PersistentState> seen = StateStore(dir.path()).LoadReadOnly();
+  REQUIRE(seen.ok());
+  CHECK(seen->followed.count("job-later") == 1);
+  CHECK(seen->ledger.size() == 2);
 }
 
 TEST_CASE("an unwritable state directory is an error, not a crash") {
