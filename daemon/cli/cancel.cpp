@@ -1,6 +1,6 @@
 // `rc-watchdog cancel -c FILE JOB_ID...`: cancels the named jobs now, with
 // the daemon's backoff, retry and audit trail. Uses a state of its own (the
-// daemon's state.json is never written by this command); audit lines go to
+// daemon's state.db is never written by this command); audit lines go to
 // the same audit.jsonl.
 #include <signal.h>
 

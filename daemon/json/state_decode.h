@@ -1,4 +1,5 @@
-// Decoding of <state.directory>/state.json (written by state/EncodeState).
+// Decoding of <state.directory>/state.json of rc-watchdog 0.1.x (written by
+// state/EncodeState), for its import into state.db (state/legacy_state.h).
 #pragma once
 
 #include <string_view>

@@ -17,7 +17,7 @@
 namespace rcw {
 
 // The live budget books. The ledger lives here only: Restore moves the
-// persisted entries out of the state (one copy in memory, not two; state.json
+// persisted entries out of the state (one copy in memory, not two; state.db
 // is written from ledger.entries()); the learned rates are mirrored back into
 // the state by Store.
 struct Books {
