@@ -66,7 +66,8 @@ std::string ListingLines(const Listing& listing) {
   bool alike = true;
   for (const ScopeListing& s : listing.scopes) {
     alike = alike && s.kind == listing.scopes.front().kind &&
-            s.created_after == listing.scopes.front().created_after;
+            s.created_after == listing.scopes.front().created_after &&
+            s.complete == listing.scopes.front().complete;
   }
   for (const ScopeListing& s : listing.scopes) {
     out += "listing: " + std::string(ToString(s.kind)) + ", jobs created after " +
@@ -74,7 +75,7 @@ std::string ListingLines(const Listing& listing) {
     if (!alike) out += s.scope.empty() ? " (own jobs)" : " (iTwin " + s.scope + ")";
     if (!s.complete) out += " (incomplete)";
     out += "\n";
-    if (alike && s.complete) break;
+    if (alike) break;
   }
   return out;
 }
