@@ -40,8 +40,12 @@ Result<std::vector<Job>> ReadJobsFile(const std::string& path) {
 
 // Jobs from the file or from one poll; `now` moves to the API's clock when
 // polling corrects it.
+// `listing` gets the poll's scopes (its jobs are moved to `jobs`). The
+// listing is planned from the marks of the daemon's state and never
+// committed: plan changes no state.
 int GatherJobs(const Args& args, const Config& config, PersistentState& state,
-               std::vector<Job>& jobs, TimePoint& now, bool& complete) {
+               std::vector<Job>& jobs, TimePoint& now, bool& complete,
+               std::optional<Listing>& listing_out) {
   if (auto file = args.Value("--jobs")) {
     Result<std::vector<Job>> r = ReadJobsFile(*file);
     if (!r.ok()) return std::fprintf(stderr, "rc-watchdog plan: %s\n", r.status().message().c_str()), kExitFailure;
@@ -65,6 +69,8 @@ int GatherJobs(const Args& args, const Config& config, PersistentState& state,
   complete = listing.complete;
   if (!listing.complete) std::fprintf(stderr, "warning: %s\n", listing.error.c_str());
   jobs = std::move(listing.jobs);
+  listing.jobs.clear();
+  listing_out = std::move(listing);
   return kExitOk;
 }
 
@@ -106,12 +112,16 @@ int RunPlan(const std::vector<std::string>& argv) {
   }
   std::vector<Job> jobs;
   bool complete = true;
-  if (int rc = GatherJobs(args, config, state, jobs, now, complete); rc != kExitOk) return rc;
+  std::optional<Listing> listing;
+  if (int rc = GatherJobs(args, config, state, jobs, now, complete, listing); rc != kExitOk) {
+    return rc;
+  }
   Books books(config);
   books.Restore(state);
   Assessment a = Assess(config, jobs, complete, state, books, now);
   std::string out = RenderPlan(config, jobs, state, a, now,
-                               format_text == "json" ? PlanFormat::kJson : PlanFormat::kTable);
+                               format_text == "json" ? PlanFormat::kJson : PlanFormat::kTable,
+                               listing ? &*listing : nullptr);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitOk;
 }

@@ -7,16 +7,20 @@
 #include "base/job.h"
 #include "config/config.h"
 #include "service/assess.h"
+#include "service/poller.h"
 
 namespace rcw {
 
 enum class PlanFormat { kTable, kJson };
 
-// Renders the verdict of every policy and budget for every non-terminal job.
+// Renders the verdict of every policy and budget for every non-terminal job,
+// and, for a plan that polled the API (`listing` not null), which kind of
+// listing ran: "listing: full|incremental, jobs created after TIME" (one line
+// per scope when several were listed differently) and JSON "listing".
 // Pure: the same inputs give the same text (plan tests rely on it).
 std::string RenderPlan(const Config& config, const std::vector<Job>& jobs,
                        const PersistentState& state, const Assessment& a, TimePoint now,
-                       PlanFormat format);
+                       PlanFormat format, const Listing* listing = nullptr);
 
 int RunPlan(const std::vector<std::string>& args);
 

@@ -59,16 +59,68 @@ std::string Units(std::optional<double> pu, bool estimated) {
   return buf;
 }
 
+// "listing: incremental, jobs created after 2026-...Z" per scope; one line
+// when every scope was listed alike.
+std::string ListingLines(const Listing& listing) {
+  std::string out;
+  bool alike = true;
+  for (const ScopeListing& s : listing.scopes) {
+    alike = alike && s.kind == listing.scopes.front().kind &&
+            s.created_after == listing.scopes.front().created_after &&
+            s.complete == listing.scopes.front().complete;
+  }
+  for (const ScopeListing& s : listing.scopes) {
+    out += "listing: " + std::string(ToString(s.kind)) + ", jobs created after " +
+           FormatTimestamp(s.created_after);
+    if (!alike) out += s.scope.empty() ? " (own jobs)" : " (iTwin " + s.scope + ")";
+    if (!s.complete) out += " (incomplete)";
+    out += "\n";
+    if (alike) break;
+  }
+  return out;
+}
+
+void ListingJson(JsonWriter& w, const Listing* listing) {
+  w.Key("listing");
+  if (!listing) {
+    w.Null();
+    return;
+  }
+  std::optional<TimePoint> earliest;
+  for (const ScopeListing& s : listing->scopes) {
+    if (!earliest || s.created_after < *earliest) earliest = s.created_after;
+  }
+  w.BeginObject().Key("kind").String(ToString(listing->kind()));
+  w.Key("complete").Bool(listing->complete).Key("created_after");
+  earliest ? w.String(FormatTimestamp(*earliest)) : w.Null();
+  w.Key("scopes").BeginArray();
+  for (const ScopeListing& s : listing->scopes) {
+    w.BeginObject().Key("itwin_id");
+    s.scope.empty() ? w.Null() : w.String(s.scope);
+    w.Key("kind")
+        .String(ToString(s.kind))
+        .Key("created_after")
+        .String(FormatTimestamp(s.created_after))
+        .Key("complete")
+        .Bool(s.complete)
+        .EndObject();
+  }
+  w.EndArray().EndObject();
+}
+
 }  // namespace
 
 std::string RenderPlan(const Config& config, const std::vector<Job>& jobs,
                        const PersistentState& state, const Assessment& a, TimePoint now,
-                       PlanFormat format) {
+                       PlanFormat format, const Listing* listing) {
   std::multimap<std::uint32_t, const Finding*> by_job;
   for (const Finding& f : a.eval.findings) by_job.emplace(f.job_index, &f);
   JsonWriter w;
   std::string table;
-  w.BeginObject().Key("now").String(FormatTimestamp(now)).Key("jobs").BeginArray();
+  w.BeginObject().Key("now").String(FormatTimestamp(now));
+  ListingJson(w, listing);
+  w.Key("jobs").BeginArray();
+  if (listing) table += ListingLines(*listing);
   char line[512];
   std::snprintf(line, sizeof line, "%-36s  %-20s  %-22s  %9s  %10s  %s\n", "JOB", "STATE", "TYPE",
                 "TIME", "PU", "VERDICTS");

@@ -86,6 +86,10 @@ struct WatchConfig {
   Seconds poll_interval{30};
   int page_size = 1000;               // 1..1000
   Seconds lookback{7 * 86400};
+  // A full-lookback listing at least this often; the polls between list only
+  // the jobs created after the oldest one that can still change (issue 11).
+  Seconds full_listing_interval{3600};
+  bool operator==(const WatchConfig&) const = default;
 };
 
 struct RetryConfig {

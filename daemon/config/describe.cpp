@@ -74,7 +74,8 @@ std::string Header(const Config& c) {
   out += " watch itwins=" +
          (c.watch.itwins.empty() ? std::string("own-jobs") : std::to_string(c.watch.itwins.size()));
   out += " poll_interval=" + FormatDuration(c.watch.poll_interval) +
-         " lookback=" + FormatDuration(c.watch.lookback);
+         " lookback=" + FormatDuration(c.watch.lookback) +
+         " full_listing_interval=" + FormatDuration(c.watch.full_listing_interval);
   const EnforcementConfig& e = c.enforcement;
   out += " enforcement dry_run=" + Bool(e.dry_run) +
          " max_cancels_per_cycle=" + std::to_string(e.max_cancels_per_cycle) +

@@ -37,6 +37,7 @@ constexpr KeyHint kRootHints[] = {
     {"max_requests_per_hour", "api"},
     {"token_url", "auth"}, {"client_id", "auth"}, {"client_secret_file", "auth"}, {"scope", "auth"},
     {"itwins", "watch"}, {"poll_interval", "watch"}, {"page_size", "watch"}, {"lookback", "watch"},
+    {"full_listing_interval", "watch"},
     {"dry_run", "enforcement"}, {"max_cancels_per_cycle", "enforcement"},
     {"max_cancels_per_hour", "enforcement"}, {"max_cancel_fraction", "enforcement"},
     {"circuit_breaker_min_jobs", "enforcement"},
@@ -47,7 +48,8 @@ constexpr std::string_view kApiKeys[] = {"base_url", "timeout", "ca_file",
                                          "max_requests_per_minute", "max_requests_per_hour"};
 constexpr std::string_view kAuthKeys[] = {"token_url", "client_id", "client_secret_file", "scope",
                                           "client_secret"};
-constexpr std::string_view kWatchKeys[] = {"itwins", "poll_interval", "page_size", "lookback"};
+constexpr std::string_view kWatchKeys[] = {"itwins", "poll_interval", "page_size", "lookback",
+                                           "full_listing_interval"};
 constexpr std::string_view kEnforcementKeys[] = {"dry_run",
                                                  "max_cancels_per_cycle",
                                                  "max_cancels_per_hour",
@@ -159,6 +161,10 @@ void ReadWatch(Section& root, WatchConfig& watch) {
                        " is shorter than poll_interval " + FormatDuration(watch.poll_interval) +
                        " (use lookback >= poll_interval)");
   }
+  // full_listing_interval: > 0; default 1h. Polls between full-lookback
+  // listings list only what can have changed; at or below poll_interval
+  // every listing is full.
+  s.Duration("full_listing_interval", watch.full_listing_interval, DurationRange::kPositive);
 }
 
 void ReadRetry(Section& parent, RetryConfig& retry) {

@@ -1,6 +1,7 @@
 #include "service/poller.h"
 
 #include <algorithm>
+#include <set>
 #include <string_view>
 #include <unordered_set>
 
@@ -31,18 +32,36 @@ bool Unwatched(const IdSet& watched, const Job& job) {
   return !watched.empty() && watched.find(job.itwin_id.view()) == watched.end();
 }
 
-// False when the listing failed (`out` says why).
+using ViewSet = std::unordered_set<std::string_view>;
+
+// Lists one scope as `plan` says. False when the listing failed (`out` says
+// why). Appends the scope's ScopeListing to out.scopes.
 bool ListOne(RealityConversionClient& api, const Config& config, std::optional<std::string> itwin,
-             TimePoint now, Listing& out) {
+             const ScopePlan& plan, const ViewSet& pending, Listing& out) {
+  ScopeListing scope;
+  scope.scope = Lower(itwin.value_or(""));
+  scope.kind = plan.kind;
+  scope.created_after = plan.created_after;
   ListQuery q;
   q.itwin_id = std::move(itwin);
-  q.created_after = now - config.watch.lookback;
+  q.created_after = plan.created_after;
   q.page_size = config.watch.page_size;
+  const std::size_t before = out.jobs.size();
   ApiResult<ListStats> r = api.ListJobs(q, out.jobs, MaxPacingWait(config));
   if (r.ok()) {
     out.pages += r.value().pages;
+    scope.complete = true;
+    // The jobs of this scope that can still change: the next incremental
+    // listing must reach back to the oldest of them.
+    for (std::size_t i = before; i < out.jobs.size(); ++i) {
+      const Job& j = out.jobs[i];
+      if (IsTerminal(j.state) && (pending.empty() || !pending.count(j.id.view()))) continue;
+      if (!scope.oldest_open || j.created < *scope.oldest_open) scope.oldest_open = j.created;
+    }
+    out.scopes.push_back(std::move(scope));
     return true;
   }
+  out.scopes.push_back(std::move(scope));
   out.complete = false;
   if (q.itwin_id) out.incomplete_itwins.insert(*q.itwin_id);
   if (out.error.empty()) {
@@ -50,6 +69,11 @@ bool ListOne(RealityConversionClient& api, const Config& config, std::optional<s
                 " failed: " + r.error().ToString();
   }
   return false;
+}
+
+const ListingMark* MarkOf(const PersistentState& state, std::string_view scope) {
+  auto it = state.listings.find(scope);
+  return it == state.listings.end() ? nullptr : &it->second;
 }
 
 // Drops the listed jobs of iTwins not watched; they are not followed either.
@@ -111,6 +135,58 @@ struct IdOf {
 
 }  // namespace
 
+std::string_view ToString(ListingKind kind) {
+  return kind == ListingKind::kFull ? "full" : "incremental";
+}
+
+ListingKind Listing::kind() const {
+  for (const ScopeListing& s : scopes) {
+    if (s.kind == ListingKind::kFull) return ListingKind::kFull;
+  }
+  return scopes.empty() ? ListingKind::kFull : ListingKind::kIncremental;
+}
+
+ScopePlan PlanScope(const Config& config, const ListingMark* mark, TimePoint now) {
+  const TimePoint window = now - config.watch.lookback;
+  ScopePlan full{ListingKind::kFull, window};
+  if (config.watch.full_listing_interval <= config.watch.poll_interval) return full;
+  if (mark == nullptr || !mark->horizon || !mark->full_at) return full;
+  if (mark->lookback != config.watch.lookback) return full;       // watch changed
+  if (*mark->full_at > now || *mark->horizon > now) return full;  // the clock went back
+  if (now - *mark->full_at >= config.watch.full_listing_interval) return full;
+  TimePoint from = *mark->horizon - kIncrementalMargin;
+  return {ListingKind::kIncremental, std::max(window, from)};
+}
+
+void CommitListing(const Config& config, const Listing& listing, PersistentState& state) {
+  std::set<std::string, std::less<>> watched;
+  if (config.watch.itwins.empty()) {
+    watched.insert("");
+  } else {
+    for (const std::string& id : config.watch.itwins) watched.insert(Lower(id));
+  }
+  std::erase_if(state.listings, [&](const auto& kv) { return !watched.count(kv.first); });
+  for (const ScopeListing& s : listing.scopes) {
+    if (!watched.count(s.scope)) continue;
+    if (!s.complete) {
+      state.listings.erase(s.scope);  // the next listing of this scope is full
+      continue;
+    }
+    ListingMark& mark = state.listings[s.scope];
+    mark.scope = s.scope;
+    mark.horizon = s.oldest_open ? std::min(*s.oldest_open, listing.started) : listing.started;
+    if (s.kind == ListingKind::kFull) mark.full_at = listing.started;
+    mark.lookback = config.watch.lookback;
+  }
+}
+
+void ForgetListingsIfWatchChanged(const WatchConfig& before, const WatchConfig& after,
+                                  PersistentState& state) {
+  if (before == after) return;
+  if (!state.listings.empty()) LogInfo("watch changed: the next listings are full");
+  state.listings.clear();
+}
+
 Millis MaxPacingWait(const Config& config) {
   Millis four_polls = std::chrono::duration_cast<Millis>(4 * config.watch.poll_interval);
   return std::min<Millis>(Millis{120'000}, four_polls);
@@ -160,14 +236,21 @@ Listing PollJobs(RealityConversionClient& api, const Config& config, PersistentS
   Listing out;
   out.jobs = std::move(recycled);
   out.jobs.clear();
+  out.started = now;
   const IdSet watched = WatchedSet(config);
+  ViewSet pending;
+  for (const PendingCancel& p : state.pending) pending.insert(p.job_id);
   if (config.watch.itwins.empty()) {
-    ListOne(api, config, std::nullopt, now, out);
+    ListOne(api, config, std::nullopt, PlanScope(config, MarkOf(state, ""), now), pending, out);
   } else {
     const std::vector<std::string>& itwins = config.watch.itwins;
     for (std::size_t k = 0; k < itwins.size(); ++k) {
       std::size_t i = (first_itwin + k) % itwins.size();
-      if (!ListOne(api, config, itwins[i], now, out) && !out.first_failed) out.first_failed = i;
+      std::string scope = Lower(itwins[i]);
+      ScopePlan plan = PlanScope(config, MarkOf(state, scope), now);
+      if (!ListOne(api, config, itwins[i], plan, pending, out) && !out.first_failed) {
+        out.first_failed = i;
+      }
     }
   }
   DropUnwatched(watched, state, out);

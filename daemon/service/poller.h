@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/rc_client.h"
@@ -14,6 +15,41 @@
 #include "config/config.h"
 
 namespace rcw {
+
+// Incremental listing (issue 11): which jobs of one scope (a watched iTwin,
+// or "" for the client's own jobs) a listing asks for.
+enum class ListingKind { kFull, kIncremental };
+std::string_view ToString(ListingKind kind);  // "full" | "incremental"
+
+// The margin below the horizon of an incremental listing, for clock skew
+// between the API's hosts and for jobs that become visible late.
+inline constexpr Seconds kIncrementalMargin{600};
+
+struct ScopePlan {
+  ListingKind kind = ListingKind::kFull;
+  TimePoint created_after{};  // the listing asks for createdDateTime gt this
+};
+
+// Pure: how to list a scope at `now`, given its mark (nullptr: none).
+// Incremental: jobs created after max(now - lookback, horizon -
+// kIncrementalMargin). Full (jobs created after now - lookback) when there
+// is no mark, its horizon or full_at is unset, now - full_at >=
+// watch.full_listing_interval, the mark's lookback is not the config's
+// (watch changed), the mark lies in the future (the clock went back), or
+// full_listing_interval <= poll_interval (then every listing is full).
+ScopePlan PlanScope(const Config& config, const ListingMark* mark, TimePoint now);
+
+// What one scope's listing of a poll did.
+struct ScopeListing {
+  std::string scope;  // iTwin id (lower case), "" for own jobs
+  ListingKind kind = ListingKind::kFull;
+  TimePoint created_after{};
+  bool complete = false;  // every page of this scope was read and decoded
+  // The creation time of the oldest listed job of this scope that can still
+  // change: not terminal, or with a cancellation pending (its final state is
+  // still to be confirmed). Unset: there was none.
+  std::optional<TimePoint> oldest_open;
+};
 
 struct Listing {
   std::vector<Job> jobs;  // one record per job id, of watched iTwins only
@@ -28,10 +64,17 @@ struct Listing {
   // Index in watch.itwins of the first iTwin whose listing failed (a page
   // failed, or the rate limit held it back): the next poll starts there.
   std::optional<std::size_t> first_failed;
+  // One per scope listed, in the order listed.
+  std::vector<ScopeListing> scopes;
+  TimePoint started{};  // the `now` the listing was planned at
+  // kFull when any scope was listed in full.
+  ListingKind kind() const;
 };
 
-// Lists jobs created within watch.lookback: one listing per watched iTwin
-// (or one of the client's own jobs), then GETs each job of `state.followed`
+// Lists jobs created within watch.lookback, each scope as PlanScope says
+// from its mark in `state.listings` (which it only reads: CommitListing
+// advances the marks once the listing was assessed): one listing per watched
+// iTwin (or one of the client's own jobs), then GETs each job of `state.followed`
 // that the listing no longer returned. Updates `state.followed` with the
 // running jobs whose creation is near the lookback edge. `recycled` lends
 // its capacity (the previous listing's vector), so a 100,000-job poll does not
@@ -54,6 +97,19 @@ struct Listing {
 //   pages while they were read, or was listed twice, counts once.
 Listing PollJobs(RealityConversionClient& api, const Config& config, PersistentState& state,
                  TimePoint now, std::vector<Job> recycled = {}, std::size_t first_itwin = 0);
+
+// After the listing was assessed (its ended jobs counted, its jobs judged):
+// advances the mark of each scope whose listing completed: horizon = its
+// oldest_open, or the listing's start if none; full_at = the start when the
+// scope was listed in full (else kept); lookback = watch.lookback. The mark
+// of a scope whose listing failed is dropped, so its next listing is full.
+// Marks of scopes no longer watched are dropped.
+void CommitListing(const Config& config, const Listing& listing, PersistentState& state);
+
+// A reload that changes `watch` (SIGHUP) drops every mark: the next listing
+// of each scope is full.
+void ForgetListingsIfWatchChanged(const WatchConfig& before, const WatchConfig& after,
+                                  PersistentState& state);
 
 // The longest rate-limit wait a listing sits through: min(120 s, 4 x
 // watch.poll_interval). Longer waits fail the listing (the next poll retries).

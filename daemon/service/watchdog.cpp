@@ -53,6 +53,10 @@ Watchdog::Watchdog(RealityConversionClient& api, AuditSink& audit, StateStore& s
 }
 
 void Watchdog::SetConfig(std::shared_ptr<const Config> config) {
+  // A reload that changes `watch` makes the next listing of every scope full.
+  if (config_ && config.get() != config_.get()) {
+    ForgetListingsIfWatchChanged(config_->watch, config->watch, state_);
+  }
   config_ = std::move(config);
   books_.rates.Reconfigure(*config_);
   enforcer_.SetConfig(config_.get(), force_dry_run_);
@@ -114,6 +118,9 @@ CycleSummary Watchdog::CycleOrThrow() {
   TimePoint now = clock_.Now();
   Assessment a = Assess(config, listing.jobs, listing.complete, state_, books_, as_of,
                         listing.incomplete_itwins);
+  // The listing's ended jobs are counted: the next listing of each scope
+  // listed whole may start at its horizon (incremental listing).
+  CommitListing(config, listing, state_);
   DropUnwatched(config, listing.jobs, a.eval.findings);
   CycleSummary s;
   s.complete = listing.complete;
@@ -156,6 +163,9 @@ Listing Watchdog::ListNow(const Config& config, std::vector<Job> recycled, TimeP
     auto steady_start = std::chrono::steady_clock::now();
     Listing listing = PollJobs(api_, config, state_, start, std::move(recycled), first_itwin_);
     if (listing.first_failed) first_itwin_ = *listing.first_failed;
+    if (metrics_) {
+      metrics_->ListingFinished(listing.kind() == ListingKind::kFull, listing.complete);
+    }
     auto took = std::chrono::steady_clock::now() - steady_start;
     // The start again, on the clock as corrected by the listing's answers.
     TimePoint corrected_start = clock_.Now() - std::chrono::duration_cast<Millis>(took);

@@ -73,5 +73,9 @@ inline constexpr MetricInfo kReloadTimeMetric = {
 // gauge
 inline constexpr MetricInfo kClockSkewMetric = {"rc_watchdog_clock_skew_seconds",
                                                 "The API's Date header minus the local clock."};
+// counter {kind = full | incremental, outcome = complete | incomplete}
+inline constexpr MetricInfo kListingsMetric = {
+    "rc_watchdog_listings_total",
+    "Listings of all watched iTwins, by kind (full lookback or incremental) and outcome."};
 
 }  // namespace rcw

@@ -106,6 +106,7 @@ struct Metrics::Impl {
   GaugeFamily& reload_ok = NewGauge(r, kReloadOkMetric);
   GaugeFamily& reload_time = NewGauge(r, kReloadTimeMetric);
   GaugeFamily& clock_skew = NewGauge(r, kClockSkewMetric);
+  CounterFamily& listings = NewCounter(r, kListingsMetric);
 
   BudgetSeries budget_series;
 
@@ -142,6 +143,11 @@ void Metrics::Impl::DeclareStatic() {
   reload_ok.Add({});
   reload_time.Add({});
   clock_skew.Add({});
+  for (auto kind : {"full", "incremental"}) {
+    for (auto outcome : {"complete", "incomplete"}) {
+      listings.Add(L("kind", kind, "outcome", outcome));
+    }
+  }
 }
 
 void Metrics::Impl::DeclareName(const std::string& name, bool is_budget) {
@@ -278,5 +284,12 @@ void Metrics::ConfigReloaded(bool ok, TimePoint when) {
 }
 
 void Metrics::SetClockSkew(double seconds) { impl_->clock_skew.Add({}).Set(seconds); }
+
+void Metrics::ListingFinished(bool full, bool complete) {
+  impl_->listings
+      .Add(
+          L("kind", full ? "full" : "incremental", "outcome", complete ? "complete" : "incomplete"))
+      .Increment();
+}
 
 }  // namespace rcw

@@ -114,6 +114,10 @@ class Metrics {
   void ConfigReloaded(bool ok, TimePoint when);
   // clock_skew_seconds: the API's Date header minus the local clock.
   void SetClockSkew(double seconds);
+  // listings_total{kind=full|incremental, outcome=complete|incomplete}; all
+  // four series exist from the start, at 0. `full`: some scope was listed
+  // over the whole lookback.
+  void ListingFinished(bool full, bool complete);
 
  private:
   struct Impl;

@@ -45,15 +45,15 @@ estimates:
   REQUIRE(r.ok());
   std::vector<std::string> lines = DescribeConfig(*r.config);
   REQUIRE(lines.size() == 5);
-  CHECK(
-      lines[0] ==
-      "config config.yaml: api=https://api.bentley.com/reality-conversion auth "
-      "client_id=service-abc123 secret=(file " +
-          secret +
-          ") watch itwins=1 poll_interval=30s "
-          "lookback=7d enforcement dry_run=false max_cancels_per_cycle=10 max_cancels_per_hour=100 "
-          "max_cancel_fraction=0.5 circuit_breaker_min_jobs=3 estimates learn=true "
-          "PointCloudConversion=12pu/h");
+  CHECK(lines[0] ==
+        "config config.yaml: api=https://api.bentley.com/reality-conversion auth "
+        "client_id=service-abc123 secret=(file " +
+            secret +
+            ") watch itwins=1 poll_interval=30s "
+            "lookback=7d full_listing_interval=1h enforcement dry_run=false "
+            "max_cancels_per_cycle=10 max_cancels_per_hour=100 "
+            "max_cancel_fraction=0.5 circuit_breaker_min_jobs=3 estimates learn=true "
+            "PointCloudConversion=12pu/h");
   CHECK(lines[1] ==
         "policy pointclouds-2h: types=PointCloudConversion,PointCloudOptimization itwins=1 limits "
         "max_runtime=2h max_queued=30m grace=0s warn_at=0.8 action=cancel");

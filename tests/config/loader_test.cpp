@@ -30,6 +30,7 @@ TEST_CASE("a minimal config gets every documented default") {
   CHECK(c.watch.poll_interval == 30s);
   CHECK(c.watch.page_size == 1000);
   CHECK(c.watch.lookback == Seconds(7 * 86400));
+  CHECK(c.watch.full_listing_interval == 1h);
   CHECK(c.enforcement.dry_run == false);
   CHECK(c.enforcement.max_cancels_per_cycle == 10);
   CHECK(c.enforcement.max_cancels_per_hour == 100);
@@ -101,6 +102,7 @@ watch:
   poll_interval: 10s
   page_size: 50
   lookback: 2d
+  full_listing_interval: 20m
 enforcement:
   dry_run: true
   max_cancels_per_cycle: 3
@@ -163,6 +165,7 @@ estimates:
   CHECK(c.watch.poll_interval == 10s);
   CHECK(c.watch.page_size == 50);
   CHECK(c.watch.lookback == 48h);
+  CHECK(c.watch.full_listing_interval == 20min);
   CHECK(c.enforcement.dry_run);
   CHECK(c.enforcement.max_cancels_per_cycle == 3);
   CHECK(c.enforcement.max_cancels_per_hour == 20);

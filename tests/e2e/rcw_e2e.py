@@ -37,6 +37,7 @@ METRICS = {
     "rc_watchdog_processing_units_total", "rc_watchdog_budget_spent_processing_units",
     "rc_watchdog_budget_limit_processing_units", "rc_watchdog_config_last_reload_successful",
     "rc_watchdog_config_last_reload_success_timestamp_seconds", "rc_watchdog_clock_skew_seconds",
+    "rc_watchdog_listings_total",
     "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
     "process_start_time_seconds",
 }

@@ -105,7 +105,11 @@ class PrometheusScrape(unittest.TestCase):
         self.addCleanup(self.sim.close)
         self.sim.control("POST", "config", {"cancel_delay": 1})
         self.ws = Workspace(self.sim, policies=POLICIES, budgets=BUDGETS,
-                            watch={"poll_interval": "2s"},
+                            # The workload is added while the daemon runs, with creation
+                            # times hours in the past (no real job appears that late): every
+                            # listing full, so each poll sees it (incremental listing would
+                            # start at the first listing's horizon).
+                            watch={"poll_interval": "2s", "full_listing_interval": "1s"},
                             enforcement={"retry": {"initial": "1s", "max": "1s",
                                                    "max_attempts": 3}})
         self.addCleanup(self.ws.close)

@@ -202,3 +202,62 @@ TEST_CASE("a reload that turns a pending budget cancellation's budget into repor
   (void)fx.watchdog->RunDue();
   CHECK(fx.Deletes() == 1);
 }
+
+namespace {
+
+// The createdDateTime bound of a list URL, as sent (":" percent-encoded).
+std::string Bound(TimePoint t) {
+  std::string text = FormatTimestamp(t);
+  for (std::size_t at; (at = text.find(':')) != std::string::npos;) text.replace(at, 1, "%3A");
+  return "createdDateTime%20gt%20" + text;
+}
+
+}  // namespace
+
+TEST_CASE("cycles list incrementally from the last horizon; a reload that changes watch lists in full") {
+  Fixture fx;
+  const TimePoint created = fx.clock.Now() - 29min - 50s;  // the Queued job's creation
+  fx.watchdog->Cycle();
+  REQUIRE(fx.server.list_urls.size() == 1);
+  CHECK_THAT(fx.server.list_urls[0], Catch::Contains(Bound(fx.clock.Now() - 7 * 24h)));
+  fx.clock.Advance(1min);
+  fx.watchdog->Cycle();
+  REQUIRE(fx.server.list_urls.size() == 2);
+  // The job is still Queued (and pending cancellation by now): the horizon.
+  CHECK_THAT(fx.server.list_urls[1],
+             Catch::Contains(Bound(std::chrono::floor<std::chrono::seconds>(created) - 10min)));
+
+  SECTION("a reload that changes watch") {
+    auto changed = std::make_shared<Config>(fx.watchdog->config());
+    changed->watch.page_size = 500;
+    fx.watchdog->SetConfig(changed);
+    fx.clock.Advance(1min);
+    fx.watchdog->Cycle();
+    REQUIRE(fx.server.list_urls.size() == 3);
+    CHECK_THAT(fx.server.list_urls[2], Catch::Contains(Bound(fx.clock.Now() - 7 * 24h)));
+  }
+  SECTION("a reload that leaves watch alone") {
+    auto same = std::make_shared<Config>(fx.watchdog->config());
+    same->enforcement.dry_run = true;
+    fx.watchdog->SetConfig(same);
+    fx.clock.Advance(1min);
+    fx.watchdog->Cycle();
+    REQUIRE(fx.server.list_urls.size() == 3);
+    CHECK_THAT(fx.server.list_urls[2], Catch::Contains("createdDateTime"));
+    CHECK_THAT(fx.server.list_urls[2], !Catch::Contains(Bound(fx.clock.Now() - 7 * 24h)));
+  }
+  SECTION("an incomplete listing makes the next one full") {
+    fx.http.set_handler([](const HttpRequest&) -> Result<HttpResponse> {
+      HttpResponse bad;
+      bad.status = 200;
+      bad.body = "{not json";
+      return bad;
+    });
+    fx.clock.Advance(1min);
+    CHECK_FALSE(fx.watchdog->Cycle().complete);
+    fx.http.set_handler([&fx](const HttpRequest& r) { return fx.server(r); });
+    fx.clock.Advance(1min);
+    REQUIRE(fx.watchdog->Cycle().complete);
+    CHECK_THAT(fx.server.list_urls.back(), Catch::Contains(Bound(fx.clock.Now() - 7 * 24h)));
+  }
+}

@@ -51,6 +51,7 @@ const char* const kTypes[] = {
     "rc_watchdog_config_last_reload_successful gauge",
     "rc_watchdog_config_last_reload_success_timestamp_seconds gauge",
     "rc_watchdog_clock_skew_seconds gauge",
+    "rc_watchdog_listings_total counter",
     "process_cpu_seconds_total counter",
     "process_resident_memory_bytes gauge",
     "process_virtual_memory_bytes gauge",
@@ -157,6 +158,19 @@ TEST_CASE("typed calls set the values and labels of the contract") {
   CHECK(Sample(t, "rc_watchdog_clock_skew_seconds") == -2.5);
 }
 
+TEST_CASE("listings are counted by kind and outcome") {
+  auto m = NoHttp();
+  m->ListingFinished(true, true);
+  m->ListingFinished(false, true);
+  m->ListingFinished(false, true);
+  m->ListingFinished(false, false);
+  std::string t = m->Render();
+  CHECK(Sample(t, "rc_watchdog_listings_total{kind=\"full\",outcome=\"complete\"}") == 1);
+  CHECK(Sample(t, "rc_watchdog_listings_total{kind=\"full\",outcome=\"incomplete\"}") == 0);
+  CHECK(Sample(t, "rc_watchdog_listings_total{kind=\"incremental\",outcome=\"complete\"}") == 2);
+  CHECK(Sample(t, "rc_watchdog_listings_total{kind=\"incremental\",outcome=\"incomplete\"}") == 1);
+}
+
 TEST_CASE("known series exist at zero before any event") {
   auto m = NoHttp();
   m->DeclarePolicies({"p1", "p2"}, {"b1"});
@@ -187,6 +201,14 @@ TEST_CASE("known series exist at zero before any event") {
   }
   CHECK(Sample(t, "rc_watchdog_polls_total{outcome=\"success\"}") == 0);
   CHECK(Sample(t, "rc_watchdog_polls_total{outcome=\"error\"}") == 0);
+  for (const char* kind : {"full", "incremental"}) {
+    for (const char* outcome : {"complete", "incomplete"}) {
+      std::string series = "rc_watchdog_listings_total{kind=\"" + std::string(kind) +
+                           "\",outcome=\"" + outcome + "\"}";
+      INFO(series);
+      CHECK(Sample(t, series) == 0);
+    }
+  }
   CHECK(Sample(t, "rc_watchdog_poll_duration_seconds_count") == 0);
   for (auto op : kApiOperations) {
     std::string o(op);
