@@ -214,7 +214,7 @@ std::string Bound(TimePoint t) {
 
 }  // namespace
 
-TEST_CASE("cycles list incrementally from the last horizon; a reload that changes watch lists in full") {
+TEST_CASE("cycles list incrementally from the last horizon, and a reload that changes watch lists in full") {
   Fixture fx;
   const TimePoint created = fx.clock.Now() - 29min - 50s;  // the Queued job's creation
   fx.watchdog->Cycle();
