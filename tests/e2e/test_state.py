@@ -67,8 +67,10 @@ class State(unittest.TestCase):
 
         # kill -9 at varying moments of the daemon's first cycle, jobs ending in between.
         for round_ in range(3):
-            self.sim.add_jobs([job(name="more-%d-%d" % (round_, i), created_ago=3 * H,
-                                   queue_seconds=60, run_seconds=H) for i in range(10)])
+            # Created after the last listing (as real jobs are: an incremental listing
+            # asks only for jobs created after its horizon), ended already.
+            self.sim.add_jobs([job(name="more-%d-%d" % (round_, i), created_ago=300,
+                                   queue_seconds=10, run_seconds=60) for i in range(10)])
             self.sim.advance(H)
             before = len(self.ledger(ws))
             started = len(ws.events("started"))
