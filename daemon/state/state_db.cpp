@@ -19,7 +19,7 @@ const std::vector<const char*> kMigrations = {
     R"sql(
 CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE ledger (
-  job_id TEXT PRIMARY KEY, ended INTEGER NOT NULL, pu REAL NOT NULL,
+  job_id TEXT NOT NULL, ended INTEGER NOT NULL, pu REAL NOT NULL,
   itwin_id TEXT NOT NULL, user_id TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL);
 CREATE INDEX ledger_ended ON ledger (ended);
 CREATE TABLE rates (type TEXT PRIMARY KEY, pu_per_hour REAL NOT NULL, samples INTEGER NOT NULL);
@@ -481,7 +481,7 @@ Status StateDb::Save(const PersistentState& s, const LedgerEntries& ledger,
   for (std::size_t i = ledger_saved; st.ok() && i < ledger.size(); ++i) {
     const LedgerEntry& e = ledger[i];
     ok(
-        tx.Write("INSERT OR IGNORE INTO ledger (job_id, ended, pu, itwin_id, user_id, type, name) "
+        tx.Write("INSERT INTO ledger (job_id, ended, pu, itwin_id, user_id, type, name) "
                  "VALUES (?, ?, ?, ?, ?, ?, ?)",
                  e.job_id.view(), e.ended, e.processing_units, e.itwin_id.view(), e.user_id.view(),
                  ToString(e.type), e.name.view()));

@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <unordered_set>
 
 #include "state/state_db.h"
 
@@ -74,8 +77,16 @@ Status StateStore::ImportLegacy() {
     Result<PersistentState> legacy = LoadLegacyState(state_path, ledger_path);
     if (!legacy.ok()) return legacy.status();
     if (Result<PersistentState> current = db_->Load(); !current.ok()) return current.status();
-    // Duplicate ledger ids keep their first entry (INSERT OR IGNORE), as
-    // Ledger::Restore does.
+    // Duplicate ledger ids keep their first entry, as Ledger::Restore does
+    // (the ledger table has no key on job_id: the Ledger saves each id once).
+    // (Copies of the ids: erase_if moves entries, a view would dangle.)
+    std::unordered_set<std::string> seen;
+    // Entries that ended before ledger_pruned_before were pruned: not imported.
+    const std::optional<TimePoint> pruned = legacy->ledger_pruned_before;
+    std::erase_if(legacy->ledger, [&](const LedgerEntry& e) {
+      if (pruned && e.ended < *pruned) return true;
+      return !seen.insert(std::string(e.job_id.view())).second;
+    });
     Status s = db_->Save(*legacy, legacy->ledger, 0, {{"legacy_imported", "1"}});
     if (!s.ok()) return s;
   }
