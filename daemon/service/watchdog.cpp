@@ -36,8 +36,7 @@ std::string CycleSummary::ToString(std::size_t pending) const {
 
 Watchdog::Watchdog(RealityConversionClient& api, AuditSink& audit, StateStore& store,
                    const Clock& clock, Metrics* metrics, EnforceObserver* observer,
-                   PersistentState state, std::shared_ptr<const Config> config,
-                   bool force_dry_run)
+                   PersistentState state, std::shared_ptr<const Config> config, bool force_dry_run)
     : api_(api),
       audit_(audit),
       store_(store),
@@ -88,7 +87,8 @@ CycleSummary Watchdog::Cycle() {
   }
   status_ = summary.ToString(enforcer_.pending());
   if (metrics_) {
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics_->PollFinished(summary.complete, seconds, clock_.Now());
     metrics_->SetCancellationsPending(static_cast<std::int64_t>(enforcer_.pending()));
   }
@@ -140,6 +140,12 @@ CycleSummary Watchdog::CycleOrThrow() {
   CycleView view{&listing.jobs, &a.eval.findings, listing.complete, a.running, now};
   Status decided = enforcer_.Decide(view, now);
   last_jobs_ = std::move(listing.jobs);
+  // A full listing of 100,000 jobs leaves a 24 MB vector whose capacity the
+  // incremental listings that follow (a few hundred jobs) would keep for
+  // nothing: given back when it is more than four times what is used.
+  if (last_jobs_.capacity() > kKeptListing && last_jobs_.capacity() > 4 * last_jobs_.size()) {
+    last_jobs_.shrink_to_fit();
+  }
   last_budgets_ = std::move(a.budgets);
   last_complete_ = listing.complete;
   last_polled_at_ = now;
@@ -190,8 +196,8 @@ void Watchdog::Rejudge() {
   // Pending cancellations the gate now refuses are withdrawn at once.
   TimePoint now = clock_.Now();
   if (!last_jobs_.empty() || !last_budgets_.empty()) {
-    last_budgets_ = EvaluateBudgets(*config_, books_.ledger, books_.rates, last_jobs_,
-                                    last_polled_at_);
+    last_budgets_ =
+        EvaluateBudgets(*config_, books_.ledger, books_.rates, last_jobs_, last_polled_at_);
   }
   Evaluation ev = EvaluateLast(last_polled_at_);
   std::size_t running = 0;

@@ -33,9 +33,9 @@ struct CycleSummary {
 class Watchdog {
  public:
   // `state` is what `store` loaded: its ledger counts as saved.
-  Watchdog(RealityConversionClient& api, AuditSink& audit, StateStore& store,
-           const Clock& clock, Metrics* metrics, EnforceObserver* observer,
-           PersistentState state, std::shared_ptr<const Config> config, bool force_dry_run);
+  Watchdog(RealityConversionClient& api, AuditSink& audit, StateStore& store, const Clock& clock,
+           Metrics* metrics, EnforceObserver* observer, PersistentState state,
+           std::shared_ptr<const Config> config, bool force_dry_run);
 
   // `progress` is called after the listing and after every DELETE; it
   // returns false to stop sending for now (SIGTERM). See Enforcer::SetProgress.
@@ -79,6 +79,8 @@ class Watchdog {
   static constexpr Seconds kClockJump{60};
   // After a failed save, RunDue sends nothing for this long.
   static constexpr Seconds kSaveRetry{5};
+  // Listing capacity (jobs) kept however little of it the last poll used.
+  static constexpr std::size_t kKeptListing = 4096;
 
   CycleSummary CycleOrThrow();
   // Lists every watched job; `as_of` gets the listing's start: the earlier
