@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/compact_string.h"
+#include "base/interned_string.h"
 #include "base/job.h"
 
 namespace rcw {
@@ -17,8 +18,9 @@ struct LedgerEntry {
   CompactString job_id;
   TimePoint ended{};
   double processing_units = 0;
-  CompactString itwin_id;
-  CompactString user_id;
+  // Interned: a few hundred distinct values repeated over 100,000s of entries.
+  InternedString itwin_id;
+  InternedString user_id;
   JobType type = JobType::kUnknown;
   // job.name, so that a budget's match.name_regex applies to ended jobs too.
   // Empty for entries persisted before the field existed (such an entry then

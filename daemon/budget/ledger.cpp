@@ -28,15 +28,15 @@ bool Ledger::Record(const Job& job) {
   return Add(LedgerEntry{.job_id = job.id,
                          .ended = *job.ended,
                          .processing_units = *job.processing_units,
-                         .itwin_id = job.itwin_id,
-                         .user_id = job.user_id,
+                         .itwin_id = job.itwin_id.view(),
+                         .user_id = job.user_id.view(),
                          .type = job.type,
                          .name = job.name});
 }
 
 std::size_t Ledger::Find(std::string_view job_id) const {
   std::size_t mask = slots_.size() - 1;
-  std::size_t i = std::hash<std::string_view>{}(job_id) & mask;
+  std::size_t i = std::hash<std::string_view>{}(job_id)&mask;
   while (slots_[i] != kEmpty && std::string_view(entries_[slots_[i]].job_id) != job_id) {
     i = (i + 1) & mask;
   }
