@@ -357,9 +357,10 @@ Status Watchdog::RunDue() {
 Status Watchdog::Save() {
   books_.Store(state_);
   const Ledger& ledger = books_.ledger;
-  Status s = store_.Save(state_, ledger.entries(), ledger.saved());
+  Status s = store_.Save(state_, ledger.entries(), ledger.saved(), &books_.history.batch());
   if (s.ok()) {
     books_.ledger.MarkSaved();
+    books_.history.MarkSaved();
   } else {
     LogError("cannot save state: " + s.ToString());
   }
