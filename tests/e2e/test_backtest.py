@@ -1,0 +1,99 @@
+"""Backtest against the daemon (issue 13): the daemon runs a scripted morning of
+runaways against the simulator, then `backtest` replays the same config over the
+same period from the history the daemon kept. The jobs the daemon cancelled are
+exactly the ones the backtest says, each within one poll interval."""
+import datetime
+import json
+import unittest
+
+from rcw_e2e import Sim, Workspace, job, main
+
+H = 3600
+POLL = 600  # the daemon polls every 10 minutes of simulated time
+START = "2026-11-30T06:00:00Z"
+POLICIES = [
+    {"name": "runtime-2h", "match": {"types": ["PointCloudConversion"]},
+     "exempt": {"name_regex": "-keep$"}, "limits": {"max_runtime": "2h"}},
+    {"name": "queued-1h", "match": {"types": ["MeshSampling"]}, "limits": {"max_queued": "1h"}},
+    {"name": "report-90m", "match": {"types": ["PointCloudConversion"]},
+     "limits": {"max_runtime": "90m"}, "action": "report"},
+]
+
+
+def parse(ts):
+    return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+class Backtest(unittest.TestCase):
+    def setUp(self):
+        self.sim = Sim("--start", START)
+        self.addCleanup(self.sim.close)
+
+    def test_the_backtest_names_the_jobs_the_daemon_cancelled(self):
+        ids = self.sim.add_jobs([
+            job(name="runaway-1", created_ago=0, queue_seconds=60, run_seconds=3 * H),
+            job(name="runaway-2", created_ago=1800, queue_seconds=600, run_seconds=5 * H),
+            job(name="runaway-3", created_ago=0, queue_seconds=5400, run_seconds=4 * H),
+            job(name="short", created_ago=0, queue_seconds=60, run_seconds=H),
+            job(name="nearly", created_ago=0, queue_seconds=60, run_seconds=110 * 60),
+            job(name="big-keep", created_ago=0, queue_seconds=60, run_seconds=4 * H),
+            job(name="stuck", type="MeshSampling", created_ago=0, queue_seconds=3 * H,
+                run_seconds=H),
+            job(name="brief-queue", type="MeshSampling", created_ago=0, queue_seconds=2400,
+                run_seconds=H),
+        ])
+        names = dict(zip(ids, ["runaway-1", "runaway-2", "runaway-3", "short", "nearly",
+                               "big-keep", "stuck", "brief-queue"]))
+        ws = Workspace(self.sim, policies=POLICIES, watch={"poll_interval": "10m"})
+        self.addCleanup(ws.close)
+        # Six and a half hours, one poll every POLL seconds: every job ends.
+        for _ in range(int(6.5 * H) // POLL + 1):
+            ws.once(check=False)
+            self.sim.advance(POLL)
+        ws.once(check=False)
+        until = parse(START) + datetime.timedelta(seconds=(int(6.5 * H) // POLL + 1) * POLL)
+
+        cancelled = {}  # job id -> when the daemon first decided to send its DELETE
+        for e in ws.events("cancel_requested"):
+            if not e.get("dry_run"):  # report-only policies log a dry-run pair
+                cancelled.setdefault(e["job_id"], parse(e["ts"]))
+        self.assertEqual(sorted(cancelled), sorted({r["job_id"] for r in self.sim.deletes()}))
+        self.assertEqual(sorted(names[i] for i in cancelled),
+                         ["runaway-1", "runaway-2", "runaway-3", "stuck"])
+        history = ws.read_state_db()["history"]
+        self.assertEqual(sorted(r["job_id"] for r in history), sorted(ids))
+
+        proc = ws.run("backtest", "-c", ws.config, "--since", "8h", "--until",
+                      until.strftime("%Y-%m-%dT%H:%M:%SZ"), "--format", "json")
+        report = json.loads(proc.stdout)
+        self.assertEqual(report["jobs_seen"], len(ids))
+        replayed = {j["id"]: j for j in report["jobs"] if j["cancelled"]}
+        self.assertEqual(sorted(names[i] for i in replayed), sorted(names[i] for i in cancelled))
+        for job_id, at in cancelled.items():
+            would = parse(replayed[job_id]["cancel_at"])
+            # The daemon acts at its first poll after the crossing.
+            self.assertLessEqual(abs((at - would).total_seconds()), POLL + 5,
+                                 "%s: daemon %s, backtest %s" % (names[job_id], at, would))
+        # Report-only: "nearly" (110 min) and the runaways went past 90 min; never cancelled.
+        reported = sorted(names[j["id"]] for j in report["jobs"] if not j["cancelled"])
+        self.assertIn("nearly", reported)
+        self.assertNotIn("big-keep", [names[i] for i in replayed])
+        policies = {p["name"]: p for p in report["policies"]}
+        self.assertEqual(policies["runtime-2h"]["jobs_cancelled"], 3)
+        self.assertEqual(policies["queued-1h"]["jobs_cancelled"], 1)
+        self.assertEqual(policies["report-90m"]["jobs_cancelled"], 0)
+        self.assertEqual(policies["report-90m"]["pu_saved"], 0)
+
+        # One job's timeline, and the table.
+        runaway = ids[0]
+        explain = ws.run("backtest", "-c", ws.config, "--since", "8h", "--until",
+                         until.strftime("%Y-%m-%dT%H:%M:%SZ"), "--explain", runaway).stdout
+        self.assertIn("cancelled by runtime-2h (max_runtime)", explain)
+        table = ws.run("backtest", "-c", ws.config, "--since", "8h", "--until",
+                       until.strftime("%Y-%m-%dT%H:%M:%SZ")).stdout
+        self.assertIn("runtime-2h", table)
+        self.assertIn("biggest savings:", table)
+
+
+if __name__ == "__main__":
+    main()
