@@ -56,8 +56,12 @@ std::vector<const JobOutcome*> BySaving(const BacktestReport& r) {
 std::string CoverageNote(const BacktestReport& r, const Coverage& c) {
   if (!c.history) return "";
   if (!c.oldest) return "note: the state database holds no job history yet: nothing to replay\n";
-  if (*c.oldest <= r.from) return "";
   double asked = std::chrono::duration<double>(r.to - r.from).count();
+  // A history that starts within 1 % of the period (at least 1h) is whole:
+  // the first job of the period simply ended a little after its start.
+  if (std::chrono::duration<double>(*c.oldest - r.from).count() <= std::max(3600.0, asked / 100)) {
+    return "";
+  }
   double have = std::chrono::duration<double>(r.to - std::max(r.from, *c.oldest)).count();
   return "note: the history covers only " + Span(std::max(0.0, have)) + " of the " + Span(asked) +
          " asked for (it starts " + FormatTimestamp(*c.oldest) + ")\n";
