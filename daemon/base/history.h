@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "base/clock.h"
@@ -17,11 +18,20 @@ namespace rcw {
 // boundary), so a backtest matches name regexes on the head of such a name.
 inline constexpr std::size_t kHistoryNameMax = 1024;
 
+// `name` as the history stores it: cut to kHistoryNameMax bytes.
+inline std::string_view HistoryName(std::string_view name) {
+  if (name.size() <= kHistoryNameMax) return name;
+  std::size_t n = kHistoryNameMax;
+  while (n > 0 && (static_cast<unsigned char>(name[n]) & 0xC0) == 0x80) --n;
+  return name.substr(0, n);
+}
+
 // What one save adds to and prunes from the history table.
 struct HistoryBatch {
-  // Ended jobs seen for the first time, in the order seen: id, name, type,
-  // iTwin, user, created/started/ended, final state, processing units.
-  std::vector<Job> rows;
+  // Ended jobs seen for the first time, in the order seen (id, name, type,
+  // iTwin, user, created/started/ended, final state, processing units).
+  // Borrowed: valid until the batch's History changes.
+  std::vector<const Job*> rows;
   // When set: delete the rows of jobs that ended before it.
   std::optional<TimePoint> prune_before;
 

@@ -66,13 +66,13 @@ Assessment Assess(const Config& config, const std::vector<Job>& jobs, bool compl
     if (IsRunning(j.state)) ++a.running;
     if (!IsTerminal(j.state) || !j.ended) continue;
     if (!j.processing_units) {
-      books.history.AddUncounted(j);
+      books.history.AddUncounted(jobs, i);
       continue;
     }
     if (books.ledger.Record(j)) {
       a.newly_ended.push_back(i);
       books.rates.Learn(j);
-      books.history.Add(j);
+      books.history.Add(jobs, i);
     }
   }
   if (complete) {

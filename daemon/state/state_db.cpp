@@ -548,11 +548,11 @@ Status StateDb::Save(const PersistentState& s, const LedgerEntries& ledger,
     ok(tx.Write("DELETE FROM history WHERE ended < ?", *history->prune_before));
   }
   for (std::size_t i = 0; history && st.ok() && i < history->rows.size(); ++i) {
-    const Job& j = history->rows[i];
+    const Job& j = *history->rows[i];
     ok(tx.Write(
         "INSERT INTO history (job_id, name, type, itwin_id, user_id, state, created, started, "
         "ended, pu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        j.id.view(), j.name.view(), j.TypeText(), j.itwin_id.view(), j.user_id.view(),
+        j.id.view(), HistoryName(j.name), j.TypeText(), j.itwin_id.view(), j.user_id.view(),
         j.StateText(), j.created, j.started, j.ended.value_or(j.created), j.processing_units));
   }
   // rates (by type name)
