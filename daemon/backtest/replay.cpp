@@ -209,7 +209,8 @@ class Replayer {
     for (auto& [group, members] : groups) {
       std::vector<std::pair<TimePoint, double>> spends;
       for (std::uint32_t i : members) {
-        if (std::optional<double> pu = PuOf(i)) spends.emplace_back(eff_end_[i], EffectivePu(i, *pu));
+        if (std::optional<double> pu = PuOf(i))
+          spends.emplace_back(eff_end_[i], EffectivePu(i, *pu));
       }
       std::sort(spends.begin(), spends.end(),
                 [](const auto& x, const auto& y) { return x.first < y.first; });
@@ -306,11 +307,12 @@ class Replayer {
         if (options_.with_safety_limits) x.cancelled = false, Settle(x);
         return true;
       });
-      while (!last_hour.empty() && last_hour.front() <= start - Seconds{3600}) last_hour.pop_front();
-      std::size_t take = std::min<std::size_t>(
-          due.size(), static_cast<std::size_t>(e.max_cancels_per_cycle));
-      std::size_t hour_left = static_cast<std::size_t>(
-          std::max<std::ptrdiff_t>(0, e.max_cancels_per_hour - static_cast<std::ptrdiff_t>(last_hour.size())));
+      while (!last_hour.empty() && last_hour.front() <= start - Seconds{3600})
+        last_hour.pop_front();
+      std::size_t take =
+          std::min<std::size_t>(due.size(), static_cast<std::size_t>(e.max_cancels_per_cycle));
+      std::size_t hour_left = static_cast<std::size_t>(std::max<std::ptrdiff_t>(
+          0, e.max_cancels_per_hour - static_cast<std::ptrdiff_t>(last_hour.size())));
       std::size_t* reason = take < due.size() ? &report_.held_max_per_cycle : nullptr;
       if (hour_left < take) take = hour_left, reason = &report_.held_max_per_hour;
       if (static_cast<int>(due.size()) >= e.circuit_breaker_min_jobs &&

@@ -57,7 +57,7 @@ struct PolicyHit {
   TimePoint violated_at{};  // first evaluation found it over limit (+ grace)
   TimePoint crossed_at{};   // the limit itself was crossed (without grace)
   bool exempt = false;
-  bool cancels = false;     // action cancel and not exempt
+  bool cancels = false;  // action cancel and not exempt
 };
 
 // A job that a policy or budget would have cancelled (or, report-only,
@@ -67,16 +67,16 @@ struct JobOutcome {
   std::string owner;            // policy or budget name
   std::string limit;            // max_runtime | max_queued | max_processing_units | budget
   bool budget = false;
-  bool cancelled = false;       // false: report-only, or held back (with_safety_limits)
-  TimePoint cancel_at{};        // when it would have been cancelled (or reported)
-  double pu = 0;                // its processing units as it ran (reported, else estimated)
-  bool pu_known = false;        // reported or estimated
-  double pu_saved = 0;          // PUs after cancel_at (0 unless cancelled)
+  bool cancelled = false;          // false: report-only, or held back (with_safety_limits)
+  TimePoint cancel_at{};           // when it would have been cancelled (or reported)
+  double pu = 0;                   // its processing units as it ran (reported, else estimated)
+  bool pu_known = false;           // reported or estimated
+  double pu_saved = 0;             // PUs after cancel_at (0 unless cancelled)
   bool success_cut_short = false;  // ended Success, would have been cancelled
-  double pu_lost = 0;           // of such a job: the PUs spent before cancel_at
-  double overrun_s = 0;         // how far past the limit it really ran (policies)
-  bool held_back = false;       // the safety limits would have delayed or stopped it
-  std::int32_t crossing = -1;   // budget outcomes: index into BacktestReport::budgets
+  double pu_lost = 0;              // of such a job: the PUs spent before cancel_at
+  double overrun_s = 0;            // how far past the limit it really ran (policies)
+  bool held_back = false;          // the safety limits would have delayed or stopped it
+  std::int32_t crossing = -1;      // budget outcomes: index into BacktestReport::budgets
 };
 
 struct PolicySummary {
@@ -103,12 +103,12 @@ struct BudgetCrossing {
 
 struct BacktestReport {
   TimePoint from{}, to{};
-  std::size_t jobs_seen = 0;  // jobs whose life overlaps [from, to]
-  std::vector<PolicySummary> policies;  // in config order
-  std::vector<BudgetCrossing> budgets;  // by budget, then time
-  std::vector<JobOutcome> outcomes;     // by cancel_at
-  std::vector<PolicyHit> hits;          // of every job, for --explain (by job)
-  std::vector<std::uint32_t> hit_begin; // hits of job i: [hit_begin[i], hit_begin[i + 1])
+  std::size_t jobs_seen = 0;             // jobs whose life overlaps [from, to]
+  std::vector<PolicySummary> policies;   // in config order
+  std::vector<BudgetCrossing> budgets;   // by budget, then time
+  std::vector<JobOutcome> outcomes;      // by cancel_at
+  std::vector<PolicyHit> hits;           // of every job, for --explain (by job)
+  std::vector<std::uint32_t> hit_begin;  // hits of job i: [hit_begin[i], hit_begin[i + 1])
   // Safety limits: cancellations they would have delayed at least one cycle,
   // and of those, the ones whose job would have ended first.
   std::size_t held_back = 0;

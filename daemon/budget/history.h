@@ -63,9 +63,9 @@ class History {
   void MarkSaved();
 
  private:
-  std::vector<Job> owned_;                 // copies, saved before the borrowed ones
+  std::vector<Job> owned_;  // copies, saved before the borrowed ones
   const std::vector<Job>* source_ = nullptr;
-  std::vector<std::uint32_t> borrowed_;    // indexes into *source_
+  std::vector<std::uint32_t> borrowed_;  // indexes into *source_
   std::optional<TimePoint> prune_before_;
   std::unordered_set<std::string> uncounted_;
   std::optional<TimePoint> last_prune_;

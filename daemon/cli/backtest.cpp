@@ -62,8 +62,8 @@ Status ReadJobsFile(const std::string& path, std::vector<Job>& jobs) {
   std::ostringstream text;
   text << in.rdbuf();
   std::optional<std::string> next;
-  Status s = DecodeJobPage(std::string_view(text.str()),
-                           [&](Job&& j) { jobs.push_back(std::move(j)); }, next);
+  Status s = DecodeJobPage(
+      std::string_view(text.str()), [&](Job&& j) { jobs.push_back(std::move(j)); }, next);
   if (!s.ok()) return Status(StatusCode::kBadResponse, path + ": " + s.message());
   return Status::Ok();
 }
@@ -127,7 +127,8 @@ int RunBacktest(const std::vector<std::string>& argv_in) {
     return kExitUsage;
   }
   std::string format = args.Value("--format").value_or("table");
-  if (format != "table" && format != "json") return Fail("--format must be table or json", kExitUsage);
+  if (format != "table" && format != "json")
+    return Fail("--format must be table or json", kExitUsage);
   Period period;
   if (int rc = ParsePeriod(args, period); rc != kExitOk) return rc;
   LoadOptions options;
@@ -143,11 +144,13 @@ int RunBacktest(const std::vector<std::string>& argv_in) {
   if (coverage.history) {
     StateStore store(config.state_directory);
     Result<PersistentState> state = store.LoadReadOnly();
-    if (!state.ok()) return Fail("cannot read the state: " + state.status().message(), kExitFailure);
+    if (!state.ok())
+      return Fail("cannot read the state: " + state.status().message(), kExitFailure);
     rates.Restore(state->rates);
     Result<StateStore::HistoryRead> history =
         store.ReadHistoryReadOnly(ReadFrom(config, period.from), period.to);
-    if (!history.ok()) return Fail("cannot read the history: " + history.status().message(), kExitFailure);
+    if (!history.ok())
+      return Fail("cannot read the history: " + history.status().message(), kExitFailure);
     coverage.oldest = history->oldest;
     jobs = std::move(history->jobs);
   }

@@ -48,8 +48,9 @@ std::vector<const JobOutcome*> BySaving(const BacktestReport& r) {
   for (const JobOutcome& o : r.outcomes) {
     if (o.cancelled) v.push_back(&o);
   }
-  std::stable_sort(v.begin(), v.end(),
-                   [](const JobOutcome* a, const JobOutcome* b) { return a->pu_saved > b->pu_saved; });
+  std::stable_sort(v.begin(), v.end(), [](const JobOutcome* a, const JobOutcome* b) {
+    return a->pu_saved > b->pu_saved;
+  });
   return v;
 }
 
@@ -89,8 +90,8 @@ std::string Table(const Config& config, const std::vector<Job>& jobs, const Back
   for (const PolicySummary& p : r.policies) {
     rows.push_back({p.name, p.report_only ? "report" : "cancel", std::to_string(p.jobs_over_limit),
                     std::to_string(p.jobs_cancelled), Pu(p.pu_saved),
-                    std::to_string(p.successes_cut_short), Pu(p.pu_lost),
-                    Span(p.median_overrun_s), Span(p.worst_overrun_s)});
+                    std::to_string(p.successes_cut_short), Pu(p.pu_lost), Span(p.median_overrun_s),
+                    Span(p.worst_overrun_s)});
   }
   if (!r.policies.empty()) out += "\n" + Columns(rows);
   if (!config.budgets.empty()) {
@@ -138,7 +139,8 @@ std::string Json(const std::vector<Job>& jobs, const BacktestReport& r, const Co
   w.Key("jobs_seen").Int(static_cast<std::int64_t>(r.jobs_seen));
   w.Key("policies").BeginArray();
   for (const PolicySummary& p : r.policies) {
-    w.BeginObject().Key("name").String(p.name).Key("action").String(p.report_only ? "report" : "cancel");
+    w.BeginObject().Key("name").String(p.name).Key("action").String(p.report_only ? "report"
+                                                                                  : "cancel");
     w.Key("jobs_over_limit").Int(static_cast<std::int64_t>(p.jobs_over_limit));
     w.Key("jobs_cancelled").Int(static_cast<std::int64_t>(p.jobs_cancelled));
     w.Key("pu_saved").Number(p.pu_saved);
@@ -200,10 +202,11 @@ std::string RenderExplain(const Config& config, const std::vector<Job>& jobs,
     const PolicyConfig& p = config.policies[hit.policy_index];
     std::string owner = p.name + ": " + std::string(ToString(hit.limit));
     events.emplace_back(hit.crossed_at, owner + " crossed");
-    events.emplace_back(hit.violated_at,
-                        owner + " over limit (grace " + FormatDuration(p.grace) + "): " +
-                            (hit.exempt ? "exempt, never cancelled"
-                                        : hit.cancels ? "would cancel" : "report only"));
+    events.emplace_back(hit.violated_at, owner + " over limit (grace " + FormatDuration(p.grace) +
+                                             "): " +
+                                             (hit.exempt    ? "exempt, never cancelled"
+                                              : hit.cancels ? "would cancel"
+                                                            : "report only"));
   }
   for (const JobOutcome& o : r.outcomes) {
     if (o.job_index != i || !o.cancelled) continue;

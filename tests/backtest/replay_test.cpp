@@ -193,7 +193,7 @@ TEST_CASE("a budget crossing mid-window cancels only the jobs queued from then o
   f.jobs = {
       Ended("a", kDay + 8h, 0s, 2h, 60.0),            // ends 10:00: 60 spent
       Ended("b", kDay + 10h, 0s, 2h, 50.0),           // ends 12:00: 110 >= 100, crossed
-      Ended("c", kDay + 9h, 30min, 4h + 30min, 5.0),     // Active 09:30-14:00: not Queued after 12:00
+      Ended("c", kDay + 9h, 30min, 4h + 30min, 5.0),  // Active 09:30-14:00: not Queued after 12:00
       Ended("d", kDay + 13h, 30min, 90min, 20.0),     // queued at 13:00, after the crossing
       Ended("e", kDay + 11h, 30min, 1h, 4.0),         // queued 11:00-11:30, before it
       Ended("g", kDay + 24h + 30min, 10min, 1h, 8.0)  // the next day: a new window
@@ -220,8 +220,8 @@ TEST_CASE("cancel_all also cancels the Active jobs of the group, pro rata") {
   b.limit = 100;
   b.action = BudgetAction::kCancelAll;
   f.config.budgets = {b};
-  f.jobs = {Ended("a", kDay + 8h, 0s, 4h, 100.0),       // ends 12:00: crossed
-            Ended("c", kDay + 10h, 0s, 4h, 40.0)};      // Active 10:00-14:00
+  f.jobs = {Ended("a", kDay + 8h, 0s, 4h, 100.0),   // ends 12:00: crossed
+            Ended("c", kDay + 10h, 0s, 4h, 40.0)};  // Active 10:00-14:00
   BacktestReport r = f.Run();
   REQUIRE(r.outcomes.size() == 1);
   CHECK(r.outcomes[0].job_index == 1);

@@ -1,8 +1,9 @@
 // state.db's history table (backtest, issue 13).
+#include "budget/history.h"
+
 #include <catch2/catch.hpp>
 
 #include "base/timefmt.h"
-#include "budget/history.h"
 #include "fakes/temp_dir.h"
 #include "state/state_store.h"
 
