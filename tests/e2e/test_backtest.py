@@ -4,6 +4,7 @@ same period from the history the daemon kept. The jobs the daemon cancelled are
 exactly the ones the backtest says, each within one poll interval."""
 import datetime
 import json
+import os
 import unittest
 
 from rcw_e2e import Sim, Workspace, job, main
@@ -93,6 +94,29 @@ class Backtest(unittest.TestCase):
                        until.strftime("%Y-%m-%dT%H:%M:%SZ")).stdout
         self.assertIn("runtime-2h", table)
         self.assertIn("biggest savings:", table)
+
+    def test_exit_status(self):
+        ws = Workspace(self.sim, policies=POLICIES)
+        self.addCleanup(ws.close)
+        # No state.db yet: the replay runs on nothing, says so, writes nothing.
+        proc = ws.run("backtest", "-c", ws.config)
+        self.assertIn("no job history yet", proc.stdout)
+        self.assertFalse(os.path.exists(ws.db_path))
+        # A state directory whose state.db is not a database: 1.
+        os.makedirs(ws.state, exist_ok=True)
+        with open(ws.db_path, "w") as f:
+            f.write("not a database\n" * 100)
+        proc = ws.run("backtest", "-c", ws.config, check=False)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn(ws.db_path, proc.stderr)
+        # A config error: 78, with file:line:col.
+        ws.write_config(dict(ws.doc, bogus_key=1))
+        proc = ws.run("backtest", "-c", ws.config, check=False)
+        self.assertEqual(proc.returncode, 78, proc.stderr)
+        self.assertIn("bogus_key", proc.stderr)
+        # A bad command line: 2.
+        proc = ws.run("backtest", "-c", ws.config, "--since", "soon", check=False)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
 
 
 if __name__ == "__main__":
