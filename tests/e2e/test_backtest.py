@@ -95,6 +95,25 @@ class Backtest(unittest.TestCase):
         self.assertIn("runtime-2h", table)
         self.assertIn("biggest savings:", table)
 
+    def test_jobs_files_replay_offline(self):
+        ws = Workspace(self.sim, policies=POLICIES)
+        self.addCleanup(ws.close)
+        jobs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "plan",
+                            "jobs.json")
+        args = ["backtest", "-c", ws.config, "--until", "2026-11-29T12:00:00Z", "--since", "1d",
+                "--format", "json"]
+        once = json.loads(ws.run(*args, "--jobs", jobs).stdout)
+        twice = json.loads(ws.run(*args, "--jobs", jobs, jobs).stdout)  # one record per job
+        self.assertEqual(once, twice)
+        self.assertGreater(once["jobs_seen"], 0)
+        cancelled = {j["id"]: j for j in once["jobs"] if j["cancelled"]}
+        # Active since 09:00, still running at --until: over 2h at 11:00:01.
+        runaway = cancelled["11111111-1111-4111-8111-111111111111"]
+        self.assertEqual(runaway["policy"], "runtime-2h")
+        self.assertEqual(runaway["cancel_at"], "2026-11-29T11:00:01Z")
+        self.assertIsNone(once["history_from"])
+        self.assertFalse(os.path.exists(ws.db_path))  # offline: the state is not read
+
     def test_exit_status(self):
         ws = Workspace(self.sim, policies=POLICIES)
         self.addCleanup(ws.close)
