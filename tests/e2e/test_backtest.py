@@ -19,6 +19,11 @@ POLICIES = [
     {"name": "report-90m", "match": {"types": ["PointCloudConversion"]},
      "limits": {"max_runtime": "90m"}, "action": "report"},
 ]
+# count_running: false, so the daemon's spend is the ledger's, which the backtest replays.
+BUDGETS = [
+    {"name": "tiler-daily", "group_by": "all", "match": {"types": ["ContextSceneTiler"]},
+     "window": "daily", "limit": 25, "action": "cancel_queued", "count_running": False},
+]
 
 
 def parse(ts):
@@ -42,10 +47,20 @@ class Backtest(unittest.TestCase):
                 run_seconds=H),
             job(name="brief-queue", type="MeshSampling", created_ago=0, queue_seconds=2400,
                 run_seconds=H),
+            # 10 PU/h each: 10 PU at 1h01m, 20 more at 2h01m cross the 25-PU budget.
+            job(name="tiler-1", type="ContextSceneTiler", created_ago=0, queue_seconds=60,
+                run_seconds=H),
+            job(name="tiler-2", type="ContextSceneTiler", created_ago=0, queue_seconds=60,
+                run_seconds=2 * H),
+            job(name="tiler-queued", type="ContextSceneTiler", created_ago=0,
+                queue_seconds=3 * H, run_seconds=H),   # Queued at the crossing: cancelled
+            job(name="tiler-active", type="ContextSceneTiler", created_ago=0,
+                queue_seconds=600, run_seconds=4 * H),  # Active then: cancel_queued spares it
         ])
         names = dict(zip(ids, ["runaway-1", "runaway-2", "runaway-3", "short", "nearly",
-                               "big-keep", "stuck", "brief-queue"]))
-        ws = Workspace(self.sim, policies=POLICIES, watch={"poll_interval": "10m"})
+                               "big-keep", "stuck", "brief-queue", "tiler-1", "tiler-2",
+                               "tiler-queued", "tiler-active"]))
+        ws = Workspace(self.sim, policies=POLICIES, budgets=BUDGETS, watch={"poll_interval": "10m"})
         self.addCleanup(ws.close)
         # Six and a half hours, one poll every POLL seconds: every job ends.
         for _ in range(int(6.5 * H) // POLL + 1):
@@ -60,7 +75,7 @@ class Backtest(unittest.TestCase):
                 cancelled.setdefault(e["job_id"], parse(e["ts"]))
         self.assertEqual(sorted(cancelled), sorted({r["job_id"] for r in self.sim.deletes()}))
         self.assertEqual(sorted(names[i] for i in cancelled),
-                         ["runaway-1", "runaway-2", "runaway-3", "stuck"])
+                         ["runaway-1", "runaway-2", "runaway-3", "stuck", "tiler-queued"])
         history = ws.read_state_db()["history"]
         self.assertEqual(sorted(r["job_id"] for r in history), sorted(ids))
 
@@ -84,6 +99,12 @@ class Backtest(unittest.TestCase):
         self.assertEqual(policies["queued-1h"]["jobs_cancelled"], 1)
         self.assertEqual(policies["report-90m"]["jobs_cancelled"], 0)
         self.assertEqual(policies["report-90m"]["pu_saved"], 0)
+        self.assertEqual(len(report["budgets"]), 1)
+        crossing = report["budgets"][0]
+        self.assertEqual((crossing["name"], crossing["group"], crossing["jobs_cancelled"]),
+                         ("tiler-daily", "all", 1))
+        self.assertEqual(parse(crossing["crossed_at"]),
+                         parse(START) + datetime.timedelta(seconds=2 * H + 60))
 
         # One job's timeline, and the table.
         runaway = ids[0]
