@@ -10,6 +10,8 @@
 #   BENCH_E2E_ARGS=--quick scripts/bench.sh   # extra arguments for bench/e2e_bench.py
 #   BENCH_ISSUE11=0 scripts/bench.sh  # without bench/issue11_bench.py
 #   BENCH_ISSUE11_ARGS=--quick scripts/bench.sh   # extra arguments for it
+#   BENCH_BACKTEST=0 scripts/bench.sh # without bench/backtest_bench.py (issue 13)
+#   BENCH_BACKTEST_ARGS="--days 3" scripts/bench.sh  # a short form of it
 #
 # -O2 rather than CMake's Release -O3: the shipped daemon is built with -O2
 # (RelWithDebInfo).
@@ -62,6 +64,12 @@ if [ "${BENCH_ISSUE11:-1}" != 0 ]; then
   # shellcheck disable=SC2086  # BENCH_ISSUE11_ARGS is a list of words
   python3 bench/issue11_bench.py --binary "$build/rc-watchdog" --out "$build/issue11.json" \
     --profile-dir "$out/profiles" ${BENCH_ISSUE11_ARGS:-} || issue11_status=$?
+fi
+if [ "${BENCH_BACKTEST:-1}" != 0 ]; then
+  echo "== bench/backtest_bench.py"
+  # shellcheck disable=SC2086  # BENCH_BACKTEST_ARGS is a list of words
+  python3 bench/backtest_bench.py --binary "$build/rc-watchdog" --out "$build/backtest.json" \
+    ${BENCH_BACKTEST_ARGS:-} || true
 fi
 python3 bench/write_results.py --build "$build" --out bench/RESULTS.md \
   ${e2e_status:+--e2e-status "$e2e_status"} ${issue11_status:+--issue11-status "$issue11_status"}

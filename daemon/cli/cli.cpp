@@ -25,6 +25,9 @@ constexpr const char* kUsage =
     "  check-config -c FILE               validate the config, print a summary\n"
     "  plan -c FILE [--format table|json] [--jobs FILE] [--at TIME]\n"
     "                                     what would be done now (never cancels)\n"
+    "  backtest -c FILE [--since 30d] [--until TIME] [--format table|json]\n"
+    "           [--jobs FILE...] [--explain JOB_ID] [--with-safety-limits]\n"
+    "                                     what the config would have done to past jobs\n"
     "  cancel -c FILE JOB_ID...           cancel the named jobs now\n"
     "  version                            version and library versions\n\n"
     "-c defaults to /etc/rc-watchdog/config.yaml. Exit status: 0 success,\n"
@@ -110,6 +113,7 @@ int RunCli(int argc, char** argv) {
   if (cmd == "check-config") return CheckConfig(rest);
   if (cmd == "plan") return RunPlan(rest);
   if (cmd == "cancel") return RunCancel(rest);
+  if (cmd == "backtest") return RunBacktest(rest);
   std::fprintf(stderr, "rc-watchdog: unknown command '%s'\n%s", argv[1], kUsage);
   return kExitUsage;
 }

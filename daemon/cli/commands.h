@@ -8,6 +8,7 @@
 
 namespace rcw {
 
+int RunBacktest(const std::vector<std::string>& args);
 int RunCancel(const std::vector<std::string>& args);
 int RunPlan(const std::vector<std::string>& args);
 void PrintConfigErrors(const std::vector<ConfigError>& errors);

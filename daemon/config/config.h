@@ -115,6 +115,7 @@ struct Config {
   EnforcementConfig enforcement;
   std::string metrics_listen = "127.0.0.1:9877";
   std::string state_directory = "/var/lib/rc-watchdog";
+  Seconds history_retention{35 * 86400};  // state.history_retention: ended jobs kept for backtest
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kText;
   std::vector<PolicyConfig> policies;

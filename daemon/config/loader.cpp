@@ -41,7 +41,7 @@ constexpr KeyHint kRootHints[] = {
     {"dry_run", "enforcement"}, {"max_cancels_per_cycle", "enforcement"},
     {"max_cancels_per_hour", "enforcement"}, {"max_cancel_fraction", "enforcement"},
     {"circuit_breaker_min_jobs", "enforcement"},
-    {"retry", "enforcement"}, {"listen", "metrics"}, {"directory", "state"}, {"level", "log"},
+    {"retry", "enforcement"}, {"listen", "metrics"}, {"directory", "state"}, {"history_retention", "state"}, {"level", "log"},
     {"format", "log"}, {"learn", "estimates"}, {"pu_per_hour", "estimates"}};
 // clang-format on
 constexpr std::string_view kApiKeys[] = {"base_url", "timeout", "ca_file",
@@ -58,7 +58,7 @@ constexpr std::string_view kEnforcementKeys[] = {"dry_run",
                                                  "retry"};
 constexpr std::string_view kRetryKeys[] = {"initial", "max", "max_attempts"};
 constexpr std::string_view kMetricsKeys[] = {"listen"};
-constexpr std::string_view kStateKeys[] = {"directory"};
+constexpr std::string_view kStateKeys[] = {"directory", "history_retention"};
 constexpr std::string_view kLogKeys[] = {"level", "format"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 constexpr std::string_view kLogFormats[] = {"text", "json"};
@@ -211,6 +211,9 @@ void ReadOutputs(Section& root, Config& config) {
   // directory: state does not belong next to /etc); default /var/lib/rc-watchdog.
   Section state = SubSection(root, "state", kStateKeys);
   state.String("directory", config.state_directory);
+  // state.history_retention: > 0; default 35d. Ended jobs kept in state.db
+  // for `backtest` (pruned daily).
+  state.Duration("history_retention", config.history_retention, DurationRange::kPositive);
   // log.level: trace..error; default info. log.format: text or json; default text.
   Section log = SubSection(root, "log", kLogKeys);
   if (auto level = log.Choice("level", kLogLevels))

@@ -64,12 +64,25 @@ Assessment Assess(const Config& config, const std::vector<Job>& jobs, bool compl
   for (std::uint32_t i = 0; i < jobs.size(); ++i) {
     const Job& j = jobs[i];
     if (IsRunning(j.state)) ++a.running;
-    if (!IsTerminal(j.state) || !j.ended || !j.processing_units) continue;
+    if (!IsTerminal(j.state) || !j.ended) continue;
+    if (!j.processing_units) {
+      books.history.AddUncounted(jobs, i);
+      continue;
+    }
     if (books.ledger.Record(j)) {
       a.newly_ended.push_back(i);
       books.rates.Learn(j);
+      books.history.Add(jobs, i);
     }
   }
+  if (complete) {
+    std::unordered_set<std::string_view> listed;
+    for (const Job& j : jobs) {
+      if (IsTerminal(j.state) && !j.processing_units) listed.insert(j.id);
+    }
+    books.history.ForgetUncounted([&](const std::string& id) { return listed.count(id) > 0; });
+  }
+  books.history.PlanPrune(now, config.history_retention);
   books.ledger.Prune(LedgerHorizon(config, now));
   TrackFirstSeen(jobs, complete, state, now);
   PruneMarkers(config, jobs, complete, incomplete_itwins, state);

@@ -10,6 +10,7 @@
 #include "base/persisted_state.h"
 #include "budget/budget_eval.h"
 #include "budget/estimates.h"
+#include "budget/history.h"
 #include "budget/ledger.h"
 #include "config/config.h"
 #include "policy/verdict.h"
@@ -23,6 +24,7 @@ namespace rcw {
 struct Books {
   Ledger ledger;
   RateEstimator rates;
+  History history;  // ended jobs for state.db's history table (backtest)
 
   explicit Books(const Config& config) : rates(config) {}
   // Leaves state.ledger empty.
@@ -37,7 +39,8 @@ struct Assessment {
   std::vector<std::uint32_t> newly_ended;  // jobs whose PUs were counted now
 };
 
-// Counts each ended job's PUs once (ledger), learns PU rates, remembers when
+// Counts each ended job's PUs once (ledger) and adds it to the history,
+// plans the history's daily prune, learns PU rates, remembers when
 // an Active job without startedDateTime was first seen Active, forgets such
 // marks for jobs no longer running (complete listings only), forgets the
 // once-only markers of jobs no longer running (per iTwin: those of an iTwin

@@ -82,6 +82,12 @@ CycleSummary Watchdog::Cycle() {
   try {
     summary = CycleOrThrow();
   } catch (const std::exception& e) {
+    // A listing that died with the cycle takes the history rows borrowed
+    // from it (their jobs stay in the ledger; only backtest misses them).
+    if (books_.history.source() != &last_jobs_) {
+      std::size_t lost = books_.history.DropBorrowed();
+      if (lost > 0) LogWarn("job history: " + std::to_string(lost) + " ended jobs not recorded");
+    }
     summary.error = std::string("internal error: ") + e.what();
     LogError("cycle aborted, nothing cancelled: " + summary.error);
   }
@@ -100,6 +106,7 @@ CycleSummary Watchdog::CycleOrThrow() {
   // The previous listing is not needed once a new one starts: its memory is
   // reused, so a poll holds one listing, not two.
   last_cancelling_.clear();
+  books_.history.Detach();  // unsaved history rows borrowed from the listing reused now
   std::vector<Job> recycled = std::move(last_jobs_);
   last_jobs_.clear();
   TimePoint as_of;
@@ -140,6 +147,7 @@ CycleSummary Watchdog::CycleOrThrow() {
   CycleView view{&listing.jobs, &a.eval.findings, listing.complete, a.running, now};
   Status decided = enforcer_.Decide(view, now);
   last_jobs_ = std::move(listing.jobs);
+  books_.history.Rebind(&last_jobs_);
   // A full listing of 100,000 jobs leaves a 24 MB vector whose capacity the
   // incremental listings that follow (a few hundred jobs) would keep for
   // nothing: given back when it is more than four times what is used.
@@ -357,9 +365,11 @@ Status Watchdog::RunDue() {
 Status Watchdog::Save() {
   books_.Store(state_);
   const Ledger& ledger = books_.ledger;
-  Status s = store_.Save(state_, ledger.entries(), ledger.saved());
+  HistoryBatch history = books_.history.Batch();
+  Status s = store_.Save(state_, ledger.entries(), ledger.saved(), &history);
   if (s.ok()) {
     books_.ledger.MarkSaved();
+    books_.history.MarkSaved();
   } else {
     LogError("cannot save state: " + s.ToString());
   }

@@ -42,6 +42,16 @@ CREATE TABLE cancel_times (at INTEGER NOT NULL);
 CREATE TABLE listings (
   scope TEXT PRIMARY KEY, full_at INTEGER, horizon INTEGER, lookback_s INTEGER NOT NULL);
 )sql",
+    // 1 -> 2: job history for `backtest` (issue 13), owned by the budget
+    // stage: one row per ended job. No index: backtest scans it and the
+    // daily prune is one DELETE ... WHERE ended < ?, so an insert costs a
+    // row append and nothing more.
+    R"sql(
+CREATE TABLE history (
+  job_id TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, itwin_id TEXT NOT NULL,
+  user_id TEXT NOT NULL, state TEXT NOT NULL, created INTEGER NOT NULL, started INTEGER,
+  ended INTEGER NOT NULL, pu REAL);
+)sql",
 };
 
 std::int64_t ToMs(TimePoint t) {
@@ -86,6 +96,13 @@ void Bind(sqlite3_stmt* s, int i, int v) { sqlite3_bind_int64(s, i, v); }
 void Bind(sqlite3_stmt* s, int i, bool v) { sqlite3_bind_int64(s, i, v ? 1 : 0); }
 void Bind(sqlite3_stmt* s, int i, double v) { sqlite3_bind_double(s, i, v); }
 void Bind(sqlite3_stmt* s, int i, TimePoint v) { sqlite3_bind_int64(s, i, ToMs(v)); }
+void Bind(sqlite3_stmt* s, int i, std::optional<double> v) {
+  if (v) {
+    Bind(s, i, *v);
+  } else {
+    sqlite3_bind_null(s, i);
+  }
+}
 void Bind(sqlite3_stmt* s, int i, std::optional<TimePoint> v) {
   if (v) {
     Bind(s, i, *v);
@@ -453,9 +470,48 @@ Result<PersistentState> StateDb::Load() {
   return s;
 }
 
+Status StateDb::ReadHistory(TimePoint from, TimePoint to, const std::function<void(Job&&)>& row) {
+  Result<sqlite3_stmt*> st = Statement(
+      "SELECT job_id, name, type, itwin_id, user_id, state, created, started, ended, pu "
+      "FROM history WHERE ended >= ? AND created <= ? ORDER BY rowid");
+  if (!st.ok()) return st.status();
+  BindAll(*st, from, to);
+  int rc;
+  while ((rc = sqlite3_step(*st)) == SQLITE_ROW) {
+    Job j;
+    j.id = View(*st, 0);
+    j.name = View(*st, 1);
+    j.type = ParseJobType(View(*st, 2));
+    if (j.type == JobType::kUnknown) j.raw_type = View(*st, 2);
+    j.itwin_id = View(*st, 3);
+    j.user_id = View(*st, 4);
+    j.state = ParseJobState(View(*st, 5));
+    if (j.state == JobState::kUnknown) j.raw_state = View(*st, 5);
+    j.created = FromMs(Int(*st, 6));
+    j.started = OptTime(*st, 7);
+    j.ended = FromMs(Int(*st, 8));
+    if (sqlite3_column_type(*st, 9) != SQLITE_NULL) j.processing_units = Real(*st, 9);
+    row(std::move(j));
+  }
+  sqlite3_reset(*st);
+  return rc == SQLITE_DONE ? Status::Ok() : Error(rc, "cannot read the history");
+}
+
+Result<std::optional<TimePoint>> StateDb::OldestHistory() {
+  Result<sqlite3_stmt*> st = Statement("SELECT min(ended) FROM history");
+  if (!st.ok()) return st.status();
+  int rc = sqlite3_step(*st);
+  std::optional<TimePoint> t;
+  if (rc == SQLITE_ROW) t = OptTime(*st, 0);
+  sqlite3_reset(*st);
+  if (rc != SQLITE_ROW) return Error(rc, "cannot read the history");
+  return t;
+}
+
 Status StateDb::Save(const PersistentState& s, const LedgerEntries& ledger,
                      std::size_t ledger_saved,
-                     const std::vector<std::pair<std::string, std::string>>& meta) {
+                     const std::vector<std::pair<std::string, std::string>>& meta,
+                     const HistoryBatch* history) {
   Tx tx(*this);
   const PersistentState& b = last_;
   Status st;
@@ -485,6 +541,19 @@ Status StateDb::Save(const PersistentState& s, const LedgerEntries& ledger,
                  "VALUES (?, ?, ?, ?, ?, ?, ?)",
                  e.job_id.view(), e.ended, e.processing_units, e.itwin_id.view(), e.user_id.view(),
                  ToString(e.type), e.name.view()));
+  }
+  // history (budget stage): the daily prune, then the jobs ended since the
+  // last save.
+  if (st.ok() && history && history->prune_before) {
+    ok(tx.Write("DELETE FROM history WHERE ended < ?", *history->prune_before));
+  }
+  for (std::size_t i = 0; history && st.ok() && i < history->rows.size(); ++i) {
+    const Job& j = *history->rows[i];
+    ok(tx.Write(
+        "INSERT INTO history (job_id, name, type, itwin_id, user_id, state, created, started, "
+        "ended, pu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        j.id.view(), HistoryName(j.name), j.TypeText(), j.itwin_id.view(), j.user_id.view(),
+        j.StateText(), j.created, j.started, j.ended.value_or(j.created), j.processing_units));
   }
   // rates (by type name)
   if (st.ok()) {

@@ -11,6 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include <functional>
+
+#include "base/history.h"
+#include "base/job.h"
 #include "base/persisted_state.h"
 #include "base/status.h"
 
@@ -39,8 +43,15 @@ class StateDb {
   Result<PersistentState> Load();
   // See StateStore::Save. `meta` adds key/value pairs to the meta table in
   // the same transaction (and forces one).
+  // `history` (may be null): rows to add and the prune to run.
   Status Save(const PersistentState& state, const LedgerEntries& ledger, std::size_t ledger_saved,
-              const std::vector<std::pair<std::string, std::string>>& meta = {});
+              const std::vector<std::pair<std::string, std::string>>& meta = {},
+              const HistoryBatch* history = nullptr);
+  // Calls `row` for every history row of a job that ended at or after `from`
+  // and was created at or before `to`, in the order written (a full scan).
+  Status ReadHistory(TimePoint from, TimePoint to, const std::function<void(Job&&)>& row);
+  // The oldest end time in the history; nullopt when it is empty.
+  Result<std::optional<TimePoint>> OldestHistory();
   // A key of the meta table; nullopt when absent.
   Result<std::optional<std::string>> Meta(const std::string& key);
   long long changes() const;

@@ -110,11 +110,30 @@ Result<PersistentState> StateStore::LoadReadOnly() const {
 }
 
 Status StateStore::Save(const PersistentState& state, const LedgerEntries& ledger,
-                        std::size_t ledger_saved) {
+                        std::size_t ledger_saved, const HistoryBatch* history) {
   if (!db_) {
     if (Result<PersistentState> loaded = Load(); !loaded.ok()) return loaded.status();
   }
-  return db_->Save(state, ledger, ledger_saved);
+  return db_->Save(state, ledger, ledger_saved, {}, history);
+}
+
+Result<StateStore::HistoryRead> StateStore::ReadHistoryReadOnly(TimePoint from,
+                                                                TimePoint to) const {
+  HistoryRead out;
+  if (!Exists(DbPath())) return out;
+  Result<std::unique_ptr<StateDb>> db = StateDb::Open(DbPath(), StateDb::Mode::kReadOnly);
+  if (!db.ok()) return db.status();
+  Result<std::optional<TimePoint>> oldest = (*db)->OldestHistory();
+  if (!oldest.ok()) {
+    // A database of an older schema (or never written): no history yet.
+    Result<PersistentState> readable = (*db)->Load();
+    if (!readable.ok()) return readable.status();
+    return out;
+  }
+  out.oldest = *oldest;
+  Status s = (*db)->ReadHistory(from, to, [&](Job&& j) { out.jobs.push_back(std::move(j)); });
+  if (!s.ok()) return s;
+  return out;
 }
 
 long long StateStore::changes() const { return db_ ? db_->changes() : 0; }

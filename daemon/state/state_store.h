@@ -12,6 +12,11 @@
 #include <memory>
 #include <string>
 
+#include <optional>
+#include <vector>
+
+#include "base/history.h"
+#include "base/job.h"
 #include "base/persisted_state.h"
 #include "base/status.h"
 #include "state/legacy_state.h"
@@ -40,6 +45,16 @@ class StateStore {
   // of an earlier version if any, as they are, else an empty state.
   Result<PersistentState> LoadReadOnly() const;
 
+  // For `backtest`: the history rows of jobs that ended at or after `from` and
+  // were created at or before `to`, opened read-only like LoadReadOnly (no
+  // state.db, or one of a schema without history: an empty history).
+  // `oldest` gets the oldest end time in the whole history.
+  struct HistoryRead {
+    std::vector<Job> jobs;
+    std::optional<TimePoint> oldest;
+  };
+  Result<HistoryRead> ReadHistoryReadOnly(TimePoint from, TimePoint to) const;
+
   // Commits what differs from the last Load or Save in one transaction; no
   // transaction at all when nothing does. The ledger is append-only between
   // prunes: `ledger[0, ledger_saved)` are taken to be in the database, the
@@ -47,7 +62,10 @@ class StateStore {
   // that ended before a newer state.ledger_pruned_before are deleted.
   // On error nothing of this save is committed and the next one retries all.
   // REQUIRES: Load() succeeded, or the database is new (Load is then implied).
-  Status Save(const PersistentState& state, const LedgerEntries& ledger, std::size_t ledger_saved);
+  // `history` (may be null): the budget stage's history rows and prune, in
+  // the same transaction.
+  Status Save(const PersistentState& state, const LedgerEntries& ledger, std::size_t ledger_saved,
+              const HistoryBatch* history = nullptr);
   // The same with state.ledger, none of it taken to be saved (tests).
   Status Save(const PersistentState& state) { return Save(state, state.ledger, 0); }
 

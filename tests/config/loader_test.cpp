@@ -41,6 +41,7 @@ TEST_CASE("a minimal config gets every documented default") {
   CHECK(c.enforcement.retry.max_attempts == 8);
   CHECK(c.metrics_listen == "127.0.0.1:9877");
   CHECK(c.state_directory == "/var/lib/rc-watchdog");
+  CHECK(c.history_retention == Seconds(35 * 86400));
   CHECK(c.log_level == LogLevel::kInfo);
   CHECK(c.log_format == LogFormat::kText);
   CHECK(c.learn_estimates == true);
@@ -114,6 +115,7 @@ metrics:
   listen: "[::1]:9100"
 state:
   directory: /tmp/rcw-state
+  history_retention: 60d
 log:
   level: debug
   format: json
@@ -176,6 +178,7 @@ estimates:
   CHECK(c.enforcement.retry.max_attempts == 4);
   CHECK(c.metrics_listen == "[::1]:9100");
   CHECK(c.state_directory == "/tmp/rcw-state");
+  CHECK(c.history_retention == Seconds(60 * 86400));
   CHECK(c.log_level == LogLevel::kDebug);
   CHECK(c.log_format == LogFormat::kJson);
   REQUIRE(c.policies.size() == 1);

@@ -43,6 +43,9 @@ class State(unittest.TestCase):
         rows = ws.read_state_db()["ledger"]
         ids = [r["job_id"] for r in rows]
         self.assertEqual(len(ids), len(set(ids)), "a job counted twice")
+        # The history (backtest) has one row per ended job too, in the same transaction.
+        history = ws.read_state_db()["history"]
+        self.assertEqual(sorted(r["job_id"] for r in history), sorted(ids))
         want = ended_jobs(self.sim)
         got = {r["job_id"]: (r["ended"], r["pu"]) for r in rows}
         self.assertEqual(got, want)
@@ -55,7 +58,7 @@ class State(unittest.TestCase):
         ws = self.workspace()
         ws.once()
         db = ws.read_state_db()
-        self.assertEqual(db["user_version"], 1)
+        self.assertEqual(db["user_version"], 2)
         self.assertEqual(len(db["ledger"]), 20)
         self.assert_exactly_once(ws)
         # The database is in WAL mode (a reader never blocks the daemon).
