@@ -1,5 +1,5 @@
 """systemd/rc-watchdog.service: systemd-analyze verify and security, and the
-settings the daemon's contract relies on (interface.md §1, §6).
+settings the daemon's contract relies on (rc-watchdog(8)).
 
 `systemd-analyze verify` exits 0 even for unknown keys or bad values, so any
 output on stderr is a failure. It also needs the ExecStart binaries to exist:
