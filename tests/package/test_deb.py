@@ -107,9 +107,20 @@ class Package(unittest.TestCase):
         with open(os.path.join(self.control, "postinst")) as f:
             postinst = f.read()
         self.assertIn("deb-systemd-helper", postinst)
-        # Not enabled nor started on install: it needs a config and a secret.
-        self.assertNotIn("deb-systemd-helper enable", postinst)
-        self.assertNotIn("deb-systemd-invoke $_dh_action", postinst)
+        # Not enabled on install (it needs a config and a secret): enable only
+        # re-creates the links of a unit the admin had enabled.
+        lines = postinst.splitlines()
+        for i, line in enumerate(lines):
+            if "deb-systemd-helper enable" in line:
+                self.assertIn("was-enabled", "\n".join(lines[max(0, i - 2):i]))
+        # deb-systemd-invoke starts no disabled unit that is not running; an
+        # upgrade restarts the service after unpacking, and nothing stops it
+        # before (preinst), so an upgrade never leaves it stopped.
+        self.assertIn("deb-systemd-invoke $_dh_action", postinst)
+        preinst = os.path.join(self.control, "preinst")
+        if os.path.exists(preinst):
+            with open(preinst) as f:
+                self.assertNotIn("deb-systemd-invoke stop", f.read())
         with open(os.path.join(self.control, "postrm")) as f:
             self.assertIn("rm -rf /var/lib/private/rc-watchdog", f.read())
 
