@@ -109,8 +109,10 @@ class Install(unittest.TestCase):
         unit = os.path.join(self.dest, "rc-watchdog.service")
         with open(unit, "w") as f:
             f.write(text.replace("/usr/bin/rc-watchdog", self.path("usr/bin/rc-watchdog")))
+        # verify runs `man` for the unit's man: Documentation= pages.
         proc = subprocess.run([ANALYZE, "verify", unit], capture_output=True, text=True,
-                              timeout=120, env=dict(os.environ, SYSTEMD_LOG_COLOR="0"))
+                              timeout=120, env=dict(os.environ, SYSTEMD_LOG_COLOR="0",
+                                                    MANPATH=self.path("usr/share/man")))
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stderr.strip(), "")
 
