@@ -6,15 +6,17 @@
 # Phases, each in its own build tree; the first failure stops the script:
 #   1. normal  BUILD_DIR (default build), RelWithDebInfo, -Werror: every test,
 #              or those CTEST_ARGS select (e.g. -L e2e, -R enforce).
-#   2. release BUILD_DIR-release: what a user's plain `cmake
-#              -DCMAKE_BUILD_TYPE=Release` builds (-O3, no -Werror, no tests):
-#              the rc-watchdog target must build and `rc-watchdog version` run.
+#   2. package BUILD_DIR-package: scripts/package.sh (dpkg-buildpackage -us
+#              -uc -b from a copy of the tree): a user's Release build (-O3,
+#              no -Werror, no tests); then tests/package/test_deb.py: lintian
+#              clean, contents, conffile, `rc-watchdog version` = changelog.
+#              The source tree must be left as it was (git status).
 #   3. asan    BUILD_DIR-asan, -DRCW_SANITIZE=address (ASan + UBSan): the whole
 #              suite again; the e2e tests run that tree's rc-watchdog.
 #   4. tsan    BUILD_DIR-tsan, -DRCW_SANITIZE=thread: the tests where threads
 #              meet (TSAN_TESTS below).
 #   5. fuzz    scripts/fuzz.sh 30, when that script exists.
-# Every tree but the release one is built with -DRCW_WERROR=ON.
+# Every tree but the package one is built with -DRCW_WERROR=ON.
 # RCW_TEST_QUICK=1 runs phase 1 only, for quick local runs. Given CTEST_ARGS
 # (a selection of tests), phase 1 only is the default too; RCW_TEST_QUICK=0
 # runs every phase anyway (CTEST_ARGS apply to phase 1 only). CI runs
@@ -127,16 +129,23 @@ if [ "$quick" = 1 ]; then
   exit 0
 fi
 
-# ---- 2. release ---------------------------------------------------------------
-# A user's Release build: g++ 12 at -O3 reports false -Wrestrict warnings in
-# libstdc++ (GCC bug 105329), so -Werror stays off here. The flags are given in
-# full: scripts/bench.sh configures build-release too, with -O2.
-release_build="${build}-release"
-begin_phase release "$release_build, Release (-O3), no -Werror: rc-watchdog builds and runs"
-cmake -S . -B "$release_build" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O3 -DNDEBUG" \
-  -DRCW_BUILD_TESTS=OFF -DRCW_WERROR=OFF -DRCW_SANITIZE=OFF >/dev/null
-cmake --build "$release_build" -j"$jobs" --target rc-watchdog
-"$release_build/rc-watchdog" version
+# ---- 2. package ---------------------------------------------------------------
+# The Debian package, built the Debian way. It is a user's Release build too:
+# g++ 12 at -O3 reports false -Wrestrict warnings in libstdc++ (GCC bug
+# 105329), so -Werror stays off here (debian/rules).
+package_dir="${build}-package"
+begin_phase package "$package_dir: dpkg-buildpackage (Release, -O3, no -Werror), lintian, contents"
+tree_before=$(git status --porcelain 2>/dev/null || true)
+scripts/package.sh "$package_dir"
+debs=("$package_dir"/rc-watchdog_*.deb)
+[ "${#debs[@]}" -eq 1 ] || { echo "expected one rc-watchdog .deb in $package_dir: ${debs[*]}"; false; }
+dpkg-deb -x "${debs[0]}" "$package_dir/root"
+"$package_dir/root/usr/bin/rc-watchdog" version
+RCW_DEB="${debs[0]}" RCW_SOURCE_DIR="$src" python3 tests/package/test_deb.py
+rm -rf "$package_dir/root"
+tree_after=$(git status --porcelain 2>/dev/null || true)
+[ "$tree_before" = "$tree_after" ] || { echo "the package build changed the source tree:"; \
+  diff <(echo "$tree_before") <(echo "$tree_after"); false; }
 end_phase
 
 # Sanitizer trees are built at -O1 with line tables only: about half the

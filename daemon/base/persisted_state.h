@@ -1,5 +1,5 @@
 // PersistentState: everything the daemon must remember across restarts
-// (interface.md §2 "state"). Plain values; state/ keeps them in
+// (docs/configuration.md `state`). Plain values; state/ keeps them in
 // <state.directory>/state.db (SQLite, one table per member, saving only the
 // rows that changed: state/state_db.cpp, docs/state.md). json/ decodes the
 // state.json of 0.1.x, which state/ imports once.

@@ -1,5 +1,5 @@
 // Budget evaluation: how many processing units each group of each budget has
-// spent in its current window (interface.md §2 `budgets:`).
+// spent in its current window (docs/configuration.md `budgets`).
 //
 // Counting rules:
 //  - spent = PUs of the matching jobs that ended in the window (the ledger)

@@ -1,5 +1,5 @@
 // The ledger of counted jobs: every ended job's processing units, counted
-// exactly once (interface.md §2, after the YAML). Its entries are plain values
+// exactly once (docs/configuration.md `budgets`). Its entries are plain values
 // (base/ledger_entry.h) that state/ persists, so a restart neither loses nor
 // double-counts a job.
 #pragma once

@@ -1,4 +1,4 @@
-// Calendar windows of processing-unit budgets (interface.md §2 `budgets:`):
+// Calendar windows of processing-unit budgets (docs/configuration.md `budgets`):
 // days, ISO weeks and months that begin at local midnight in an IANA time
 // zone. The tz database enters rc-watchdog here and only here (window.cpp);
 // this header shows none of its types, and nothing here throws.

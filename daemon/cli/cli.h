@@ -1,4 +1,5 @@
-// The command line (interface.md §1): run, check-config, plan, cancel, version.
+// The command line (rc-watchdog(8), docs/man/rc-watchdog.8.scd): run,
+// check-config, plan, cancel, version.
 #pragma once
 
 namespace rcw {

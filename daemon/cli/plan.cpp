@@ -43,9 +43,10 @@ Result<std::vector<Job>> ReadJobsFile(const std::string& path) {
 // `listing` gets the poll's scopes (its jobs are moved to `jobs`). The
 // listing is planned from the marks of the daemon's state and never
 // committed: plan changes no state.
+// `requests` counts the API requests the poll sent (not the token's).
 int GatherJobs(const Args& args, const Config& config, PersistentState& state,
                std::vector<Job>& jobs, TimePoint& now, bool& complete,
-               std::optional<Listing>& listing_out) {
+               std::optional<Listing>& listing_out, int& requests) {
   if (auto file = args.Value("--jobs")) {
     Result<std::vector<Job>> r = ReadJobsFile(*file);
     if (!r.ok()) return std::fprintf(stderr, "rc-watchdog plan: %s\n", r.status().message().c_str()), kExitFailure;
@@ -55,12 +56,15 @@ int GatherJobs(const Args& args, const Config& config, PersistentState& state,
   SystemClock local;
   CorrectedClock clock(local);
   struct DateOnly final : ApiObserver {
-    explicit DateOnly(CorrectedClock& c) : clock(c) {}
-    void OnResponse(ApiOperation, long, double) override {}
+    DateOnly(CorrectedClock& c, int& n) : clock(c), requests(n) {}
+    void OnResponse(ApiOperation op, long, double) override {
+      if (op != ApiOperation::kToken) ++requests;
+    }
     void OnRateLimited(ApiOperation) override {}
     void OnServerDate(TimePoint server, TimePoint local_now) override { clock.OnServerDate(server, local_now); }
     CorrectedClock& clock;
-  } observer(clock);
+    int& requests;
+  } observer(clock, requests);
   ApiStack api(config, local, &observer);
   SignalWaiter waiter;  // a listing longer than the request ceiling paces itself
   api.client().SetWaiter(&waiter);
@@ -113,15 +117,22 @@ int RunPlan(const std::vector<std::string>& argv) {
   std::vector<Job> jobs;
   bool complete = true;
   std::optional<Listing> listing;
-  if (int rc = GatherJobs(args, config, state, jobs, now, complete, listing); rc != kExitOk) {
+  int requests = 0;
+  if (int rc = GatherJobs(args, config, state, jobs, now, complete, listing, requests);
+      rc != kExitOk) {
     return rc;
+  }
+  std::optional<RequestEconomy> economy;
+  if (listing) {
+    economy = RequestEconomy{requests, listing->pages, listing->gets, config.watch.poll_interval,
+                             config.api.max_requests_per_hour};
   }
   Books books(config);
   books.Restore(state);
   Assessment a = Assess(config, jobs, complete, state, books, now);
   std::string out = RenderPlan(config, jobs, state, a, now,
                                format_text == "json" ? PlanFormat::kJson : PlanFormat::kTable,
-                               listing ? &*listing : nullptr);
+                               listing ? &*listing : nullptr, economy ? &*economy : nullptr);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitOk;
 }

@@ -112,13 +112,15 @@ void ListingJson(JsonWriter& w, const Listing* listing) {
 
 std::string RenderPlan(const Config& config, const std::vector<Job>& jobs,
                        const PersistentState& state, const Assessment& a, TimePoint now,
-                       PlanFormat format, const Listing* listing) {
+                       PlanFormat format, const Listing* listing,
+                       const RequestEconomy* economy) {
   std::multimap<std::uint32_t, const Finding*> by_job;
   for (const Finding& f : a.eval.findings) by_job.emplace(f.job_index, &f);
   JsonWriter w;
   std::string table;
   w.BeginObject().Key("now").String(FormatTimestamp(now));
   ListingJson(w, listing);
+  if (economy) EconomyJson(w, *economy);
   w.Key("jobs").BeginArray();
   if (listing) table += ListingLines(*listing);
   char line[512];
@@ -173,6 +175,7 @@ std::string RenderPlan(const Config& config, const std::vector<Job>& jobs,
     table += line;
   }
   w.EndArray().EndObject();
+  if (economy) table += EconomyLines(*economy);
   return format == PlanFormat::kJson ? w.Take() + "\n" : table;
 }
 

@@ -1,4 +1,4 @@
-// Config: the validated, immutable configuration (interface.md §2). Loaded by
+// Config: the validated, immutable configuration (docs/configuration.md). Loaded by
 // LoadConfigFile (loader.h); every default is documented where the key is
 // parsed (loader.cpp, rules.cpp). Holds the client secret: never log or print
 // a Config whole.

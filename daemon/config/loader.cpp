@@ -100,7 +100,7 @@ void ReadApi(Section& root, const LoadContext& ctx, ApiConfig& api) {
   // max_requests_per_minute: 1..5000; default 250.
   s.Int("max_requests_per_minute", api.max_requests_per_minute, 1, 5000);
   // max_requests_per_hour: 1..300000; default 4500, under the smallest tier's
-  // 5000/hour. An extension of interface.md for clients on a larger tier.
+  // 5000/hour. A documented extension (docs/configuration.md) for larger tiers.
   s.Int("max_requests_per_hour", api.max_requests_per_hour, 1, 300000);
 }
 

@@ -1,4 +1,4 @@
-// Loading the YAML configuration (interface.md §2) into a validated Config.
+// Loading the YAML configuration (docs/configuration.md) into a validated Config.
 //
 // Every problem of a file is reported, not just the first, each as
 // "FILE:LINE:COL: path.to.key: what is wrong; what is accepted" with 1-based

@@ -1,4 +1,4 @@
-// The schema of policies, budgets and estimates (interface.md §2). Every
+// The schema of policies, budgets and estimates (docs/configuration.md). Every
 // key's default is stated where it is read.
 #include <algorithm>
 #include <map>

@@ -1,4 +1,4 @@
-// The Enforcer turns findings into audited cancellations (interface.md §3):
+// The Enforcer turns findings into audited cancellations (README "How enforcement works"):
 // warnings and violations recorded once, new cancellations chosen under the
 // safety limits, DELETEs sent with backoff and followed until the job is
 // terminal. It owns the pending cancellations and its once-only markers in

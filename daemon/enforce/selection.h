@@ -1,6 +1,6 @@
 // Which violators get a cancellation this cycle: one finding per job (the
 // first cancelling policy in config order, else a budget), then the safety
-// limits of interface.md §2 "enforcement". Pure: no I/O.
+// limits of docs/configuration.md `enforcement`. Pure: no I/O.
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,6 @@
 // The watchdog's "now": the local clock corrected by the API's Date header
 // when the two differ by more than kMaxSkew, so a fast local clock cannot
-// cause early kills (interface.md §3).
+// cause early kills (README "How enforcement works").
 #pragma once
 
 #include <chrono>

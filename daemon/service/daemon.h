@@ -1,4 +1,4 @@
-// `rc-watchdog run`: the service loop (interface.md §6).
+// `rc-watchdog run`: the service loop (README "Running as a service", rc-watchdog(8)).
 #pragma once
 
 #include <string>

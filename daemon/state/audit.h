@@ -1,4 +1,4 @@
-// The audit trail (interface.md §5): one JSON object per line in
+// The audit trail (docs/audit-log.md): one JSON object per line in
 // <state.directory>/audit.jsonl, on disk (fdatasync) before the daemon acts on
 // its next decision. A cancellation whose audit line could not be written is
 // not sent.

@@ -1,4 +1,4 @@
-// Names and help texts of rc-watchdog's own metrics: interface.md §4 in one
+// Names and help texts of rc-watchdog's own metrics: docs/metrics.md in one
 // place. Users' dashboards and alert rules depend on these names and on the
 // labels noted here: add, never rename.
 #pragma once

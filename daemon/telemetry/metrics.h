@@ -1,4 +1,4 @@
-// Prometheus metrics of rc-watchdog (interface.md §4) and their HTTP endpoint.
+// Prometheus metrics of rc-watchdog (docs/metrics.md) and their HTTP endpoint.
 //
 // Every name, type and label here is a user-facing contract that dashboards
 // and alert rules depend on: add, never rename. Label values are names from

@@ -12,7 +12,7 @@ which the daemon confirmed it. A DELETE is unjustified only when it is so under 
 that may have been in force and every job record within the allowed data age, so a correct
 daemon never fails this check, however the timing falls.
 
-Config semantics re-implemented here (interface.md section 2): a cancelling policy
+Config semantics re-implemented here (docs/configuration.md): a cancelling policy
 (action cancel) justifies a DELETE when the job matches it (types, itwins, users, name_regex),
 is not exempt (ids, name_regex), its iTwin is watched, dry_run is off, and the job was
 Queued (max_queued) or Active (max_runtime) in the data window while now - created or

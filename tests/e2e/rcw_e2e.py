@@ -24,7 +24,7 @@ ITWIN_A = "ce54f773-67db-4b4f-a98b-368329107429"
 ITWIN_B = "0b0e2f7a-3b5e-4f0e-9d7c-2a4c7e1f9a11"
 USER = "3a8670f9-b69f-4a60-b958-f103d580755f"
 
-# interface.md §4: every metric name the daemon exports and the dashboard and
+# docs/metrics.md: every metric name the daemon exports and the dashboard and
 # the rules may use (histograms also have _bucket/_sum/_count series).
 METRICS = {
     "rc_watchdog_build_info", "rc_watchdog_jobs", "rc_watchdog_polls_total",

@@ -1,5 +1,5 @@
 """The command line: check-config and offline plan on every example, broken
-configs, exit codes and --help (interface.md §1)."""
+configs, exit codes and --help (rc-watchdog(8))."""
 import glob
 import json
 import os

@@ -143,5 +143,34 @@ class Polling(unittest.TestCase):
         self.assertEqual(self.sim.deletes(), [])
 
 
+    def test_plan_counts_its_requests_against_the_hourly_limit(self):
+        # A fresh state: plan lists the whole lookback, page by page.
+        ws = self.workspace(full_listing_interval="1s")
+        api = lambda: [r for r in self.sim.requests() if r["op"] != "token"]
+        before = len(api())
+        doc = json.loads(ws.run("plan", "-c", ws.config, "--format", "json").stdout)
+        sent = len(api()) - before
+        req = doc["requests"]
+        self.assertEqual(req["poll"], sent)
+        self.assertGreater(req["pages"], 1)
+        # poll_interval 1s: every poll's requests, 3600 times an hour.
+        self.assertEqual(req["per_hour"], sent * 3600)
+        self.assertEqual(req["max_per_hour"], 4500)
+        self.assertFalse(req["fits"])
+        fitting = req["fitting_poll_interval_seconds"]
+        self.assertEqual(fitting, -(-sent * 3600 // 4050))
+        table = ws.run("plan", "-c", ws.config).stdout
+        self.assertIn("requests: %d for this poll" % sent, table)
+        self.assertRegex(table, r"warning: polls like this one need \d+ requests an hour, over "
+                                r"the 4050 .* use poll_interval \S+ or more")
+        # At the interval plan proposes, the same poll fits: no warning.
+        ws.doc["watch"]["poll_interval"] = "%ds" % fitting
+        ws.doc["watch"]["lookback"] = "7d"
+        ws.write_config()
+        table = ws.run("plan", "-c", ws.config).stdout
+        self.assertIn("requests: %d for this poll" % sent, table)
+        self.assertNotIn("warning: polls like this one", table)
+
+
 if __name__ == "__main__":
     main()

@@ -301,7 +301,7 @@ class PrometheusScrape(unittest.TestCase):
         for title, expr in queries:
             for name in metric_names(expr):
                 self.assertIn(base_name(name), METRICS | {"up"},
-                              "panel %r uses %s, not a metric of interface.md §4" % (title, name))
+                              "panel %r uses %s, not a metric of docs/metrics.md" % (title, name))
             if not self.query(self.substitute(expr)):
                 empty.append((title, expr))
         self.assertEqual(empty, [], "dashboard queries without data")

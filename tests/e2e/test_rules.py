@@ -1,7 +1,7 @@
 """Static checks of the alert rules and the Grafana dashboard (issue: dashboard).
 
 Rules: promtool check rules and the unit tests of rc-watchdog-rules.test.yml.
-Dashboard: its structure, the metric names it uses (interface.md §4 only), and
+Dashboard: its structure, the metric names it uses (docs/metrics.md only), and
 every PromQL expression parsed by promtool (as recording rules of a temporary
 file). tests/e2e/test_prometheus.py checks both against a real Prometheus.
 
@@ -24,7 +24,7 @@ RULE_TESTS = os.path.join(RULES_DIR, "rc-watchdog-rules.test.yml")
 DASHBOARD = os.path.join(SOURCE_DIR, "config", "grafana", "rc-watchdog.json")
 PROMTOOL = shutil.which("promtool")
 
-# interface.md §4, plus Prometheus' own `up`.
+# docs/metrics.md, plus Prometheus' own `up`.
 METRICS = CONTRACT_METRICS | {"up"}
 for _h in ("rc_watchdog_poll_duration_seconds", "rc_watchdog_api_request_duration_seconds"):
     METRICS |= {_h + "_bucket", _h + "_sum", _h + "_count"}

@@ -1,4 +1,4 @@
-"""Service integration (interface.md §1 exit codes, §5 audit, §6): the sd_notify
+"""Service integration (rc-watchdog(8) exit codes, docs/audit-log.md): the sd_notify
 protocol as systemd sees it, SIGHUP reloads, SIGTERM shutdown, the watchdog
 keep-alive, and the command line's exit statuses.
 

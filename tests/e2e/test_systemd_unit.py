@@ -1,5 +1,5 @@
 """systemd/rc-watchdog.service: systemd-analyze verify and security, and the
-settings the daemon's contract relies on (interface.md §1, §6).
+settings the daemon's contract relies on (rc-watchdog(8)).
 
 `systemd-analyze verify` exits 0 even for unknown keys or bad values, so any
 output on stderr is a failure. It also needs the ExecStart binaries to exist:
@@ -51,8 +51,21 @@ class Analyze(unittest.TestCase):
         with open(self.unit, "w") as f:
             f.write(text.replace("/usr/bin/rc-watchdog", os.path.abspath(BINARY)))
 
+    def man_path(self):
+        """A man tree of the built pages: verify runs `man` for each man:
+        Documentation= page, so the unit names only pages the build makes."""
+        root = os.path.join(self.dir.name, "man")
+        built = os.path.join(os.path.dirname(os.path.abspath(BINARY)), "man")
+        for page in ("rc-watchdog.8", "rc-watchdog.yaml.5"):
+            section = os.path.join(root, "man" + page[-1])
+            os.makedirs(section, exist_ok=True)
+            if os.path.exists(os.path.join(built, page)):
+                shutil.copy(os.path.join(built, page), section)
+        return root
+
     def analyze(self, *args):
-        env = dict(os.environ, SYSTEMD_LOG_COLOR="0", SYSTEMD_PAGER="", LC_ALL="C.UTF-8")
+        env = dict(os.environ, SYSTEMD_LOG_COLOR="0", SYSTEMD_PAGER="", LC_ALL="C.UTF-8",
+                   MANPATH=self.man_path())
         return subprocess.run([ANALYZE, *args], capture_output=True, text=True, timeout=120,
                               env=env, cwd=self.dir.name)
 

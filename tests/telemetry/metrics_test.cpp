@@ -28,7 +28,7 @@ TimePoint At(double unix_seconds) {
       std::chrono::duration_cast<TimePoint::duration>(std::chrono::duration<double>(unix_seconds)));
 }
 
-// Every metric of interface.md §4, with its TYPE.
+// Every metric of docs/metrics.md, with its TYPE.
 const char* const kTypes[] = {
     "rc_watchdog_build_info gauge",
     "rc_watchdog_jobs gauge",
