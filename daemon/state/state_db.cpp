@@ -87,7 +87,9 @@ std::optional<TimePoint> OptTime(sqlite3_stmt* s, int i) {
 
 // Binders, 1-based like SQLite's.
 void Bind(sqlite3_stmt* s, int i, std::string_view v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  // An empty view may carry a null pointer (an InternedString of "" holds
+  // none), and SQLite binds a null pointer as NULL, not as ''.
+  sqlite3_bind_text(s, i, v.data() ? v.data() : "", static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 void Bind(sqlite3_stmt* s, int i, const std::string& v) { Bind(s, i, std::string_view(v)); }
 void Bind(sqlite3_stmt* s, int i, const char* v) { Bind(s, i, std::string_view(v)); }
