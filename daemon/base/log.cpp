@@ -1,6 +1,7 @@
 #include "base/log.h"
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <string>
 
@@ -23,7 +24,8 @@ class StderrSink final : public LogSink {
 
 StderrSink g_stderr_sink;
 LogSink* g_sink = &g_stderr_sink;
-LogLevel g_level = LogLevel::kInfo;
+// Read by every thread that logs (the notifier's too), set on reload.
+std::atomic<LogLevel> g_level{LogLevel::kInfo};
 
 }  // namespace
 
@@ -40,11 +42,11 @@ bool ParseLogLevel(std::string_view text, LogLevel& out) {
 }
 
 void SetLogSink(LogSink* sink) { g_sink = sink ? sink : &g_stderr_sink; }
-void SetLogLevel(LogLevel level) { g_level = level; }
-LogLevel GetLogLevel() { return g_level; }
+void SetLogLevel(LogLevel level) { g_level.store(level, std::memory_order_relaxed); }
+LogLevel GetLogLevel() { return g_level.load(std::memory_order_relaxed); }
 
 void Log(LogLevel level, std::string_view message) {
-  if (level < g_level) return;
+  if (level < g_level.load(std::memory_order_relaxed)) return;
   g_sink->Write(level, message);
 }
 

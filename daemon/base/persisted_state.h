@@ -37,6 +37,19 @@ struct PendingCancel {
 // "finished", "blocked:<reason>"). Identified by job, owner and what; the
 // job's iTwin rides along so that markers are pruned per iTwin, on that
 // iTwin's own complete listing.
+// A job the watchdog cancelled, for its RcWatchdogJobCancelled alert
+// (docs/alerts.md). Owned by the notify stage; kept until it expires, so
+// that an Alertmanager that was down, or a restart, loses no notice.
+struct CancelNotice {
+  std::string job_id;
+  std::string policy;  // policy or budget name
+  std::string limit;   // max_runtime | max_queued | max_processing_units | budget
+  std::string itwin_id, type, name, user_id;
+  double observed = 0, threshold = 0;
+  TimePoint at{};  // when the DELETE was accepted
+  bool operator==(const CancelNotice&) const = default;
+};
+
 struct JobMarker {
   std::string job_id;
   std::string owner;     // policy or budget name
@@ -88,6 +101,8 @@ struct PersistentState {
   std::vector<LearnedRate> rates;
   // By scope: see ListingMark. A scope without a mark is listed in full.
   std::map<std::string, ListingMark, std::less<>> listings;
+  // Cancellation notices for Alertmanager, oldest first (notify stage).
+  std::vector<CancelNotice> notices;
 };
 
 }  // namespace rcw

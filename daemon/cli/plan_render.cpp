@@ -151,6 +151,16 @@ std::string RenderPlan(const Config& config, const std::vector<Job>& jobs,
       if (r.finding) {
         w.Key("limit").String(ToString(r.finding->limit)).Key("observed").Number(r.finding->observed)
             .Key("threshold").Number(r.finding->threshold);
+        // When a warned job will be cancelled if nothing changes (as in the
+        // RcWatchdogJobNearLimit alert).
+        const Finding& f = *r.finding;
+        if (f.cancel_at && r.verdict == "warn" && !f.exempt && f.policy_index &&
+            config.policies[*f.policy_index].action == PolicyAction::kCancel) {
+          w.Key("cancel_at").String(FormatTimestamp(*r.finding->cancel_at));
+          w.Key("cancel_at_estimated").Bool(r.finding->estimated);
+          reason += ", cancel at " + FormatTimestamp(*r.finding->cancel_at) +
+                    (r.finding->estimated ? " (estimated)" : "");
+        }
       }
       w.Key("reason").String(reason).EndObject();
       verdicts += (verdicts.empty() ? "" : "; ") + r.owner + ": " + Spaced(r.verdict) +

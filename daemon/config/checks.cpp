@@ -191,6 +191,32 @@ std::string CheckBaseUrl(std::string& url) {
   return "";
 }
 
+std::string CheckAlertmanagerUrl(std::string& url) {
+  static constexpr std::string_view kHint = "use e.g. http://127.0.0.1:9093";
+  UrlParts parts;
+  std::string error = CheckUrlStart(url, kHint, parts);
+  if (!error.empty()) return error;
+  if (parts.path.find_first_of("?#") != std::string_view::npos) {
+    return Quote(url) + " has a query or fragment (" + std::string(kHint) + ")";
+  }
+  while (url.ends_with('/')) url.pop_back();
+  if (url.ends_with("/api/v2/alerts")) {
+    return Quote(url) + " is the alerts endpoint; give the Alertmanager's base URL (" +
+           std::string(kHint) + ")";
+  }
+  return "";
+}
+
+std::string CheckLabelName(std::string_view name) {
+  bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
+  for (char c : name) {
+    valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_') &&
+            static_cast<unsigned char>(c) < 0x80;
+  }
+  if (valid) return "";
+  return Quote(name) + " is not a label name (use [a-zA-Z_][a-zA-Z0-9_]*)";
+}
+
 std::string CheckTokenUrl(std::string_view url) {
   UrlParts parts;
   std::string error = CheckUrlStart(url, "use e.g. https://ims.bentley.com/connect/token", parts);

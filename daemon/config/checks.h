@@ -22,6 +22,14 @@ std::string CheckBaseUrl(std::string& url);
 // for CheckBaseUrl (the client secret would travel in clear text).
 std::string CheckTokenUrl(std::string_view url);
 
+// notify.alertmanager.urls[]: an http(s) base URL with a host, no user info
+// (it would be logged), query or fragment. http:// is accepted for any host:
+// alerts carry no credential. Strips trailing slashes from `url`.
+std::string CheckAlertmanagerUrl(std::string& url);
+
+// An Alertmanager (Prometheus) label name: [a-zA-Z_][a-zA-Z0-9_]*.
+std::string CheckLabelName(std::string_view name);
+
 // host:port or [ipv6]:port with port 1..65535 (metrics.listen).
 std::string CheckListen(std::string_view listen);
 

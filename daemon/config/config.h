@@ -7,6 +7,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
@@ -107,6 +108,24 @@ struct EnforcementConfig {
   RetryConfig retry;
 };
 
+// A label added to alerts: name [a-zA-Z_][a-zA-Z0-9_]*, value any text.
+using AlertLabels = std::vector<std::pair<std::string, std::string>>;
+
+// notify.owners[]: labels added to the alerts of the jobs `match` matches.
+struct OwnerRoute {
+  MatchSpec match;
+  AlertLabels labels;
+};
+
+// notify: per-job alerts pushed to Prometheus Alertmanager (docs/alerts.md).
+struct NotifyConfig {
+  std::vector<std::string> urls;      // Alertmanager base URLs, no trailing slash
+  Seconds timeout{10};                // per request
+  Seconds resend_interval{60};        // firing alerts are re-sent this often
+  AlertLabels external_labels;        // added to every alert
+  std::vector<OwnerRoute> owners;     // every matching entry's labels are added
+};
+
 struct Config {
   std::string path;                   // the file it was loaded from
   ApiConfig api;
@@ -120,6 +139,7 @@ struct Config {
   LogFormat log_format = LogFormat::kText;
   std::vector<PolicyConfig> policies;
   std::vector<BudgetConfig> budgets;
+  std::optional<NotifyConfig> notify;  // absent: no alerts are sent
   bool learn_estimates = true;
   // Fixed PU-per-hour rates by JobType index; a fixed rate wins over a learned one.
   std::array<std::optional<double>, kJobTypeCount> pu_per_hour{};

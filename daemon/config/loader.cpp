@@ -28,8 +28,9 @@ struct LoadContext {
   bool resolve_secrets = true;
 };
 
-constexpr std::string_view kRootKeys[] = {"api",   "auth", "watch",    "enforcement", "metrics",
-                                          "state", "log",  "policies", "budgets",     "estimates"};
+constexpr std::string_view kRootKeys[] = {"api",     "auth",    "watch",     "enforcement",
+                                          "metrics", "state",   "log",       "policies",
+                                          "budgets", "estimates", "notify"};
 // Keys written one level too high.
 // clang-format off
 constexpr KeyHint kRootHints[] = {
@@ -42,7 +43,8 @@ constexpr KeyHint kRootHints[] = {
     {"max_cancels_per_hour", "enforcement"}, {"max_cancel_fraction", "enforcement"},
     {"circuit_breaker_min_jobs", "enforcement"},
     {"retry", "enforcement"}, {"listen", "metrics"}, {"directory", "state"}, {"history_retention", "state"}, {"level", "log"},
-    {"format", "log"}, {"learn", "estimates"}, {"pu_per_hour", "estimates"}};
+    {"format", "log"}, {"learn", "estimates"}, {"pu_per_hour", "estimates"},
+    {"alertmanager", "notify"}, {"owners", "notify"}, {"external_labels", "notify"}};
 // clang-format on
 constexpr std::string_view kApiKeys[] = {"base_url", "timeout", "ca_file",
                                          "max_requests_per_minute", "max_requests_per_hour"};
@@ -259,6 +261,7 @@ void ReadDocument(const YamlNode& doc, const LoadContext& ctx, Config& config, D
   ReadPolicies(root, config);
   ReadBudgets(root, config, tzdir && !tzdir->empty() ? *tzdir : "/usr/share/zoneinfo");
   ReadEstimates(root, config);
+  ReadNotify(root, config);
   CheckUniqueNames(root);
   CheckSomethingToEnforce(root, config);
 }

@@ -74,14 +74,6 @@ void ReadIds(Section& s, std::string_view key, std::string_view empty_hint,
   if (auto ids = ReadGuidList(*n, s.Path(key), s.diag(), allow_empty, empty_hint)) out = *ids;
 }
 
-// match: every key optional, all given keys must match; default: every job.
-void ReadMatch(const Section& parent, MatchSpec& m) {
-  Section s = SubSection(parent, "match", kMatchKeys);
-  if (const YamlNode* n = s.Get("types")) m.types = ReadTypes(*n, s.Path("types"), s.diag());
-  ReadIds(s, "itwins", "remove itwins: to match every iTwin", m.itwins);
-  ReadIds(s, "users", "remove users: to match every user", m.users);
-  ReadRegex(s, "name_regex", m.name_regex);
-}
 
 // exempt: name_regex and/or ids; default: no exemption.
 void ReadExempt(const Section& parent, ExemptSpec& e) {
@@ -204,6 +196,15 @@ std::vector<NamedItem> NamedItems(const Section& root) {
 }
 
 }  // namespace
+
+// match: every key optional, all given keys must match; default: every job.
+void ReadMatch(const Section& parent, MatchSpec& m) {
+  Section s = SubSection(parent, "match", kMatchKeys);
+  if (const YamlNode* n = s.Get("types")) m.types = ReadTypes(*n, s.Path("types"), s.diag());
+  ReadIds(s, "itwins", "remove itwins: to match every iTwin", m.itwins);
+  ReadIds(s, "users", "remove users: to match every user", m.users);
+  ReadRegex(s, "name_regex", m.name_regex);
+}
 
 // policies: a list; default none.
 void ReadPolicies(const Section& root, Config& config) {

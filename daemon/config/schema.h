@@ -19,6 +19,9 @@ inline constexpr std::array<std::string_view, 6> kJobTypeNames = {
 void ReadPolicies(const Section& root, Config& config);
 void ReadBudgets(const Section& root, Config& config, const std::string& tzdir);
 void ReadEstimates(const Section& root, Config& config);
+void ReadNotify(const Section& root, Config& config);
+// The `match` mapping of `parent` (policies, budgets, notify.owners).
+void ReadMatch(const Section& parent, MatchSpec& m);
 // Policy and budget names share one namespace (both label metrics).
 void CheckUniqueNames(const Section& root);
 

@@ -44,6 +44,11 @@ class EnforceObserver {
   // outcome: cancelled | already_finished | not_found | not_cancellable | failed | dry_run
   virtual void OnCancellationFinished(const std::string& policy, std::string_view outcome) = 0;
   virtual void OnConfirmed(const std::string& policy) = 0;
+  // A DELETE of `p` was accepted at `at` (the owner is told: notify/).
+  virtual void OnAccepted(const PendingCancel& p, TimePoint at) {
+    (void)p;
+    (void)at;
+  }
   // reason: max_per_cycle | max_per_hour | circuit_breaker | incomplete_data
   virtual void OnBlocked(std::string_view reason, std::size_t count) = 0;
 };

@@ -136,6 +136,7 @@ Result<bool> Enforcer::SendOne(PendingCancel& p, TimePoint now) {
     e.message = "job is " + std::string(r.value().StateText());
     if (Status s = audit_.Append(e); !s.ok()) return s;
     if (observer_) observer_->OnCancellationFinished(p.policy, "cancelled");
+    if (observer_) observer_->OnAccepted(p, now);
     return true;
   }
   const ApiError& err = r.error();
@@ -190,6 +191,7 @@ Result<bool> Enforcer::Finish(PendingCancel& p, std::string_view outcome, const 
   if (Status s = audit_.Append(lines); !s.ok()) return s;
   if (observer_) observer_->OnCancellationFinished(p.policy, outcome);
   if (confirmed && observer_) observer_->OnConfirmed(p.policy);
+  if (outcome == "cancelled" && observer_) observer_->OnAccepted(p, now);
   if (!IsManual(p)) state_.violated.insert(Marker(p.job_id, p.policy, "finished", p.itwin_id));
   return false;
 }

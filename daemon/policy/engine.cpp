@@ -53,6 +53,7 @@ std::optional<Finding> CheckTime(std::optional<TimePoint> since, std::optional<S
   if (!deadline || crossing < *deadline) deadline = crossing;
   if (p.warn_at && f.observed >= *p.warn_at * f.threshold) {
     f.severity = Severity::kWarn;
+    f.cancel_at = *since + *limit + p.grace;
     return f;
   }
   return std::nullopt;
@@ -78,6 +79,14 @@ std::optional<Finding> CheckUnits(const Job& job, const PolicyConfig& p, const E
   }
   if (p.warn_at && f.observed >= *p.warn_at * f.threshold) {
     f.severity = Severity::kWarn;
+    // Reported units only come with ended jobs; a running job's grow at its
+    // type's estimated rate.
+    std::optional<double> rate = estimated ? in.rates->RatePerHour(job.type) : std::nullopt;
+    if (rate && *rate > 0) {
+      double hours = (f.threshold - f.observed) / *rate;
+      f.cancel_at = in.now + std::chrono::duration_cast<Millis>(
+                                 std::chrono::duration<double>(std::clamp(hours, 0.0, 24.0 * 366) * 3600));
+    }
     return f;
   }
   return std::nullopt;

@@ -33,6 +33,10 @@ struct Finding {
   bool estimated = false;  // observed PUs are an estimate, not reported
   bool exempt = false;     // matched the policy's exempt rules: never cancelled
   bool cancel = false;     // a violation whose action cancels (not report, not exempt)
+  // Warnings: when the job will be cancelled if nothing changes (start +
+  // limit + grace; for processing units, estimated from the job type's rate,
+  // see `estimated`). Unset when it cannot be told.
+  std::optional<TimePoint> cancel_at;
 
   // How far over: observed / threshold. Orders the worst offenders first.
   double Ratio() const { return threshold > 0 ? observed / threshold : 0; }

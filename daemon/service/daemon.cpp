@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <ctime>
 #include <memory>
+#include <tuple>
 
 #include "base/log.h"
 #include "base/timefmt.h"
@@ -76,6 +77,12 @@ void WarnRestartOnly(const Config& running, const Config& fresh) {
   note(running.metrics_listen != fresh.metrics_listen, "metrics");
   note(running.state_directory != fresh.state_directory, "state");
   note(running.log_format != fresh.log_format, "log.format");
+  // The Alertmanager client is built at start; labels and owners reload.
+  auto alertmanagers = [](const Config& c) {
+    return c.notify ? std::make_tuple(c.notify->urls, c.notify->timeout, c.notify->resend_interval)
+                    : std::make_tuple(std::vector<std::string>{}, Seconds{0}, Seconds{0});
+  };
+  note(alertmanagers(running) != alertmanagers(fresh), "notify.alertmanager");
   if (!changed.empty()) {
     LogWarn("reload: changes to " + changed + " take effect only after a restart");
   }
@@ -99,6 +106,8 @@ class Service {
   void Reload();
   void Notify(const std::string& text) { notifier_->Notify(text); }
   void PingWatchdog();
+  void StartAlerts(const NotifyConfig& n);
+  void StopAlerts();
 
   RunOptions options_;
   std::shared_ptr<const Config> config_;
@@ -109,6 +118,10 @@ class Service {
   std::unique_ptr<LogSink> log_sink_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<MetricsBridge> bridge_;
+  // notify: the Alertmanager client and its sending thread. Declared before
+  // the watchdog that publishes to it, so destroyed (stopped) after it.
+  std::unique_ptr<CurlHttpClient> alert_http_;
+  std::unique_ptr<AlertSink> alerts_;
   std::unique_ptr<FileAuditLog> audit_;
   std::unique_ptr<EchoAuditSink> echo_;
   // Rate-limit waits of a listing: SIGTERM/SIGINT end them (and stay pending).
@@ -152,6 +165,7 @@ int Service::Start() {
   watchdog_ = std::make_unique<Watchdog>(api_->client(), *echo_, store_, clock_, metrics_.get(),
                                          bridge_.get(), std::move(*state), config_,
                                          options_.dry_run);
+  if (config_->notify) StartAlerts(*config_->notify);
   std::string mode = watchdog_->dry_run() ? " (dry run: nothing will be cancelled)" : "";
   LogInfo("rc-watchdog started: " + std::to_string(config_->policies.size()) + " policies, " +
           std::to_string(config_->budgets.size()) + " budgets" + mode);
@@ -160,6 +174,30 @@ int Service::Start() {
     return kExitFailure;
   }
   return kExitOk;
+}
+
+// Signals are blocked before this thread starts (RunDaemon), so it never
+// takes one meant for the loop.
+void Service::StartAlerts(const NotifyConfig& n) {
+  CurlOptions o;
+  o.timeout = n.timeout;
+  o.connect_timeout = std::min(n.timeout, o.connect_timeout);
+  o.max_body_bytes = 1u << 20;  // Alertmanager answers with a few bytes
+  alert_http_ = std::make_unique<CurlHttpClient>(o);
+  alerts_ = std::make_unique<AlertSink>(*alert_http_, local_clock_,
+                                        AlertSink::Settings{n.urls, n.resend_interval},
+                                        bridge_.get());
+  alerts_->Start();
+  watchdog_->SetAlerts(alerts_.get());
+  LogInfo("notify: alerts go to " + std::to_string(n.urls.size()) + " Alertmanager(s)");
+}
+
+// At exit: the thread is stopped, then what is still queued (resolved
+// alerts, new notices) gets one last try, bounded by notify's timeout.
+void Service::StopAlerts() {
+  if (!alerts_) return;
+  alerts_->Stop();
+  if (alerts_->queued() > 0) alerts_->SendDue();
 }
 
 void Service::PingWatchdog() {
@@ -292,6 +330,7 @@ int Service::Run() {
   Notify("STOPPING=1");
   LogInfo("stopping: " + std::to_string(watchdog_->pending()) + " cancellations pending, saved");
   Status saved = watchdog_->Save();
+  StopAlerts();
   (void)watchdog_->AuditEvent("stopped", std::to_string(watchdog_->pending()) +
                                              " cancellations pending, state saved");
   if (!saved.ok()) return kExitFailure;

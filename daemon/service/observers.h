@@ -4,12 +4,13 @@
 
 #include "api/rc_client.h"
 #include "enforce/enforcer.h"
+#include "notify/alert_sink.h"
 #include "service/corrected_clock.h"
 #include "telemetry/metrics.h"
 
 namespace rcw {
 
-class MetricsBridge final : public ApiObserver, public EnforceObserver {
+class MetricsBridge final : public ApiObserver, public EnforceObserver, public NotifyObserver {
  public:
   MetricsBridge(Metrics* metrics, CorrectedClock& clock) : metrics_(metrics), clock_(clock) {}
 
@@ -38,6 +39,14 @@ class MetricsBridge final : public ApiObserver, public EnforceObserver {
   }
   void OnBlocked(std::string_view reason, std::size_t count) override {
     for (std::size_t i = 0; metrics_ && i < count; ++i) metrics_->CancellationBlocked(reason);
+  }
+
+  // From the notifier's thread: Metrics is thread-safe.
+  void OnNotifications(std::string_view outcome, std::size_t count) override {
+    if (metrics_) metrics_->Notifications(outcome, count);
+  }
+  void OnNotificationsQueued(std::size_t queued) override {
+    if (metrics_) metrics_->SetNotificationsQueued(queued);
   }
 
  private:

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "notify/alert_book.h"
 #include "policy/engine.h"
 #include "service/poller.h"
 
@@ -46,7 +47,8 @@ Watchdog::Watchdog(RealityConversionClient& api, AuditSink& audit, StateStore& s
       config_(std::move(config)),
       force_dry_run_(force_dry_run),
       books_(*config_),
-      enforcer_(api, audit, state_, observer, std::random_device{}()) {
+      tap_(*this, observer),
+      enforcer_(api, audit, state_, &tap_, std::random_device{}()) {
   books_.Restore(state_);
   SetConfig(config_);
 }
@@ -66,6 +68,7 @@ void Watchdog::SetConfig(std::shared_ptr<const Config> config) {
   for (const auto& b : config_->budgets) {
     budgets.push_back(b.name);
     metrics_->SetBudgetLimit(b.name, b.limit);
+    metrics_->SetBudgetWarnRatio(b.name, b.warn_at);
   }
   metrics_->DeclarePolicies(policies, budgets);
   metrics_->SetDryRun(enforcer_.dry_run());
@@ -109,6 +112,7 @@ CycleSummary Watchdog::CycleOrThrow() {
   books_.history.Detach();  // unsaved history rows borrowed from the listing reused now
   std::vector<Job> recycled = std::move(last_jobs_);
   last_jobs_.clear();
+  last_findings_.clear();  // they index last_jobs_
   TimePoint as_of;
   Listing listing = ListNow(config, std::move(recycled), as_of);
   status_ = listing.complete ? "watching " + std::to_string(listing.jobs.size()) + " jobs"
@@ -162,13 +166,38 @@ CycleSummary Watchdog::CycleOrThrow() {
   for (const Finding& f : a.eval.findings) {
     if (f.cancel) last_cancelling_.insert(f.job_index);
   }
+  last_findings_ = std::move(a.eval.findings);
   if (!decided.ok()) {
     LogError("audit log failed, nothing cancelled: " + decided.ToString());
     s.error = decided.ToString();
     return s;
   }
   if (Status st = RunDue(); !st.ok()) s.error = st.ToString();
+  PublishAlerts(listing.complete);
   return s;
+}
+
+void Watchdog::EnforceTap::OnAccepted(const PendingCancel& p, TimePoint at) {
+  if (inner_) inner_->OnAccepted(p, at);
+  if (!w_.config_->notify || p.policy == "manual") return;
+  AddNotice(w_.state_.notices, NoticeOf(p, at));
+  w_.new_notices_ = true;
+}
+
+void Watchdog::PublishAlerts(bool complete) {
+  new_notices_ = false;
+  TimePoint now = clock_.Now();
+  PruneNotices(state_.notices, now);
+  if (!alerts_ || !config_->notify) return;
+  AlertInputs in;
+  in.config = config_.get();
+  in.jobs = &last_jobs_;
+  in.findings = &last_findings_;
+  in.pending = &state_.pending;
+  in.notices = &state_.notices;
+  in.dry_run = enforcer_.dry_run();
+  in.now = last_polled_at_;
+  alerts_->Publish(FiringAlerts(in), complete);
 }
 
 Listing Watchdog::ListNow(const Config& config, std::vector<Job> recycled, TimePoint& as_of) {
@@ -214,6 +243,9 @@ void Watchdog::Rejudge() {
   if (Status st = enforcer_.Rejudge(view, now); !st.ok()) {
     LogError("audit log failed while re-judging after the reload: " + st.ToString());
   }
+  // The findings the alerts are made of name policies and budgets by index:
+  // those of the config now in force.
+  last_findings_ = std::move(ev.findings);
   if (metrics_) metrics_->SetCancellationsPending(static_cast<std::int64_t>(enforcer_.pending()));
 }
 
@@ -348,6 +380,7 @@ Status Watchdog::RunDue() {
   if (now < save_retry_at_) {
     return Status(StatusCode::kUnavailable, "state save failed recently: nothing sent");
   }
+  PruneNotices(state_.notices, now);  // expired: saved below
   // Durability before a DELETE: what was decided (the pending rows, after
   // their audit lines) is committed before any request goes out.
   if (Status s = Save(); !s.ok()) {
@@ -356,6 +389,8 @@ Status Watchdog::RunDue() {
   }
   Status sent = enforcer_.RunDue(now);
   if (metrics_) metrics_->SetCancellationsPending(static_cast<std::int64_t>(enforcer_.pending()));
+  // A cancellation accepted between polls: its notice goes out now.
+  if (new_notices_) PublishAlerts(false);
   Status saved = Save();
   if (!saved.ok()) save_retry_at_ = clock_.Now() + kSaveRetry;
   if (!sent.ok()) return sent;

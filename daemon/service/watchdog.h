@@ -12,6 +12,7 @@
 #include "base/persisted_state.h"
 #include "config/config.h"
 #include "enforce/enforcer.h"
+#include "notify/alert_sink.h"
 #include "service/assess.h"
 #include "service/poller.h"
 #include "state/audit.h"
@@ -74,7 +75,43 @@ class Watchdog {
   Status Save();
   Status AuditEvent(const std::string& event, const std::string& message);
 
+  // Where per-job alerts go (notify:); null sends none. REQUIRES: outlives
+  // the watchdog. Alerts follow the config in force (owners, labels).
+  void SetAlerts(AlertOutbox* outbox) { alerts_ = outbox; }
+
  private:
+  // Forwards the enforcer's hooks to the service's observer, and turns each
+  // accepted DELETE into a cancellation notice (notify/).
+  class EnforceTap final : public EnforceObserver {
+   public:
+    EnforceTap(Watchdog& w, EnforceObserver* inner) : w_(w), inner_(inner) {}
+    void OnViolation(const std::string& policy, std::string_view limit) override {
+      if (inner_) inner_->OnViolation(policy, limit);
+    }
+    void OnWarning(const std::string& policy) override {
+      if (inner_) inner_->OnWarning(policy);
+    }
+    void OnCancellationFinished(const std::string& policy, std::string_view outcome) override {
+      if (inner_) inner_->OnCancellationFinished(policy, outcome);
+    }
+    void OnConfirmed(const std::string& policy) override {
+      if (inner_) inner_->OnConfirmed(policy);
+    }
+    void OnBlocked(std::string_view reason, std::size_t count) override {
+      if (inner_) inner_->OnBlocked(reason, count);
+    }
+    void OnAccepted(const PendingCancel& p, TimePoint at) override;
+
+   private:
+    Watchdog& w_;
+    EnforceObserver* inner_;
+  };
+
+  // The alerts of the last poll's findings (and the notices) to the outbox.
+  // `complete`: the last listing saw every watched job, so alerts not found
+  // again are resolved.
+  void PublishAlerts(bool complete);
+
   // A listing that moved the corrected clock by more than this is repeated.
   static constexpr Seconds kClockJump{60};
   // After a failed save, RunDue sends nothing for this long.
@@ -104,7 +141,11 @@ class Watchdog {
   std::shared_ptr<const Config> config_;
   bool force_dry_run_;
   Books books_;
+  EnforceTap tap_;
   Enforcer enforcer_;
+  AlertOutbox* alerts_ = nullptr;
+  bool new_notices_ = false;  // a DELETE was accepted since the last publish
+  std::vector<Finding> last_findings_;  // of last_jobs_, for the alerts
   // The last poll, kept for deadline re-checks between polls.
   std::vector<Job> last_jobs_;
   std::vector<BudgetGroupStatus> last_budgets_;

@@ -52,6 +52,14 @@ CREATE TABLE history (
   user_id TEXT NOT NULL, state TEXT NOT NULL, created INTEGER NOT NULL, started INTEGER,
   ended INTEGER NOT NULL, pu REAL);
 )sql",
+    // 2 -> 3: RcWatchdogJobCancelled notices for Alertmanager (issue 12),
+    // owned by the notify stage: a handful of rows, each kept for an hour.
+    R"sql(
+CREATE TABLE notices (
+  job_id TEXT NOT NULL, policy TEXT NOT NULL, limit_name TEXT NOT NULL,
+  itwin_id TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, user_id TEXT NOT NULL,
+  observed REAL NOT NULL, threshold REAL NOT NULL, at INTEGER NOT NULL);
+)sql",
 };
 
 std::int64_t ToMs(TimePoint t) {
@@ -205,6 +213,7 @@ PersistentState WithoutLedger(const PersistentState& s) {
   c.cancel_times = s.cancel_times;
   c.ledger_pruned_before = s.ledger_pruned_before;
   c.rates = s.rates;
+  c.notices = s.notices;
   c.listings = s.listings;
   return c;
 }
@@ -467,6 +476,25 @@ Result<PersistentState> StateDb::Load() {
       s.listings.emplace(m.scope, std::move(m));
     });
   }
+  if (st.ok()) {
+    st = each(
+        "SELECT job_id, policy, limit_name, itwin_id, type, name, user_id, observed, threshold, "
+        "at FROM notices ORDER BY rowid",
+        [&](sqlite3_stmt* r) {
+          CancelNotice n;
+          n.job_id = Text(r, 0);
+          n.policy = Text(r, 1);
+          n.limit = Text(r, 2);
+          n.itwin_id = Text(r, 3);
+          n.type = Text(r, 4);
+          n.name = Text(r, 5);
+          n.user_id = Text(r, 6);
+          n.observed = Real(r, 7);
+          n.threshold = Real(r, 8);
+          n.at = FromMs(Int(r, 9));
+          s.notices.push_back(std::move(n));
+        });
+  }
   if (!st.ok()) return st;
   last_ = WithoutLedger(s);
   return s;
@@ -671,6 +699,18 @@ Status StateDb::Save(const PersistentState& s, const LedgerEntries& ledger,
         [&](const std::string& scope) {
           return tx.Write("DELETE FROM listings WHERE scope = ?", scope);
         }));
+  }
+  // notices: a handful, each kept for an hour: rewritten whole when changed.
+  if (st.ok() && s.notices != b.notices) {
+    ok(tx.Write("DELETE FROM notices"));
+    for (const CancelNotice& n : s.notices) {
+      if (!ok(tx.Write("INSERT INTO notices (job_id, policy, limit_name, itwin_id, type, name, "
+                       "user_id, observed, threshold, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       n.job_id, n.policy, n.limit, n.itwin_id, n.type, n.name, n.user_id,
+                       n.observed, n.threshold, n.at))) {
+        break;
+      }
+    }
   }
   if (!st.ok()) return st;
   if (!tx.begun()) return Status::Ok();  // nothing changed: nothing written

@@ -74,6 +74,17 @@ inline constexpr MetricInfo kReloadTimeMetric = {
 inline constexpr MetricInfo kClockSkewMetric = {"rc_watchdog_clock_skew_seconds",
                                                 "The API's Date header minus the local clock."};
 // counter {kind = full | incremental, outcome = complete | incomplete}
+// gauge {budget}
+inline constexpr MetricInfo kBudgetWarnRatioMetric = {
+    "rc_watchdog_budget_warn_ratio",
+    "The budget's warn_at: the fraction of its limit at which it warns (absent without warn_at)."};
+// counter {outcome}
+inline constexpr MetricInfo kNotificationsMetric = {
+    "rc_watchdog_notifications_total", "Alerts pushed to Alertmanager, by outcome (sent, failed, dropped)."};
+// gauge
+inline constexpr MetricInfo kNotificationsQueuedMetric = {
+    "rc_watchdog_notifications_queued",
+    "Alerts waiting to be (re)sent to Alertmanager, summed over the Alertmanagers."};
 inline constexpr MetricInfo kListingsMetric = {
     "rc_watchdog_listings_total",
     "Listings of all watched iTwins, by kind (full lookback or incremental) and outcome."};

@@ -107,6 +107,9 @@ struct Metrics::Impl {
   GaugeFamily& reload_time = NewGauge(r, kReloadTimeMetric);
   GaugeFamily& clock_skew = NewGauge(r, kClockSkewMetric);
   CounterFamily& listings = NewCounter(r, kListingsMetric);
+  GaugeFamily& budget_warn_ratio = NewGauge(r, kBudgetWarnRatioMetric);
+  CounterFamily& notifications = NewCounter(r, kNotificationsMetric);
+  GaugeFamily& notifications_queued = NewGauge(r, kNotificationsQueuedMetric);
 
   BudgetSeries budget_series;
 
@@ -133,6 +136,8 @@ void Metrics::Impl::DeclareStatic() {
   poll_duration.Add({}, kPollBuckets);
   last_poll.Add({});
   pending.Add({});
+  for (auto outcome : {"sent", "failed", "dropped"}) notifications.Add(L("outcome", outcome));
+  notifications_queued.Add({});
   for (auto reason : kBlockReasons) blocked.Add(L("reason", reason));
   dry_run.Add({});
   for (auto op : kApiOperations) {
@@ -212,7 +217,10 @@ void Metrics::DeclarePolicies(const std::vector<std::string>& policies,
   for (const auto& budget : budgets) impl_->DeclareName(budget, true);
   BudgetSeries::Dropped dropped = impl_->budget_series.Retain(budgets);
   impl_->RemoveSpent(dropped.spent);
-  for (const auto& budget : dropped.limits) RemoveSeries(impl_->budget_limit, L("budget", budget));
+  for (const auto& budget : dropped.limits) {
+    RemoveSeries(impl_->budget_limit, L("budget", budget));
+    RemoveSeries(impl_->budget_warn_ratio, L("budget", budget));
+  }
 }
 
 void Metrics::SetJobs(const JobCounts& counts) { SetJobsTo(impl_->jobs, counts); }
@@ -276,6 +284,22 @@ void Metrics::EndBudgetUpdate() { impl_->RemoveSpent(impl_->budget_series.End())
 void Metrics::SetBudgetLimit(std::string_view budget, double limit) {
   impl_->budget_limit.Add(L("budget", budget)).Set(limit);
   impl_->budget_series.Limit(budget);
+}
+
+void Metrics::SetBudgetWarnRatio(std::string_view budget, std::optional<double> ratio) {
+  if (ratio) {
+    impl_->budget_warn_ratio.Add(L("budget", budget)).Set(*ratio);
+  } else {
+    RemoveSeries(impl_->budget_warn_ratio, L("budget", budget));
+  }
+}
+
+void Metrics::Notifications(std::string_view outcome, std::size_t count) {
+  impl_->notifications.Add(L("outcome", outcome)).Increment(static_cast<double>(count));
+}
+
+void Metrics::SetNotificationsQueued(std::size_t queued) {
+  impl_->notifications_queued.Add({}).Set(static_cast<double>(queued));
 }
 
 void Metrics::ConfigReloaded(bool ok, TimePoint when) {

@@ -17,6 +17,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -107,6 +108,15 @@ class Metrics {
   void EndBudgetUpdate();
   // budget_limit_processing_units{budget}.
   void SetBudgetLimit(std::string_view budget, double limit);
+
+  // budget_warn_ratio{budget}: the budget's warn_at; nullopt removes the
+  // series (a budget without warn_at never warns).
+  void SetBudgetWarnRatio(std::string_view budget, std::optional<double> ratio);
+  // notifications_total{outcome=sent|failed|dropped} (all three from the
+  // start, at 0) and notifications_queued. Thread-safe: the notifier's thread
+  // calls them.
+  void Notifications(std::string_view outcome, std::size_t count);
+  void SetNotificationsQueued(std::size_t queued);
 
   // config_last_reload_successful (0/1) and, when ok,
   // config_last_reload_success_timestamp_seconds. Both start at 0: call it

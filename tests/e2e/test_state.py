@@ -58,7 +58,7 @@ class State(unittest.TestCase):
         ws = self.workspace()
         ws.once()
         db = ws.read_state_db()
-        self.assertEqual(db["user_version"], 2)
+        self.assertEqual(db["user_version"], 3)
         self.assertEqual(len(db["ledger"]), 20)
         self.assert_exactly_once(ws)
         # The database is in WAL mode (a reader never blocks the daemon).

@@ -261,3 +261,119 @@ TEST_CASE("cycles list incrementally from the last horizon, and a reload that ch
     CHECK_THAT(fx.server.list_urls.back(), Catch::Contains(Bound(fx.clock.Now() - 7 * 24h)));
   }
 }
+
+namespace {
+
+// Records what the watchdog publishes to Alertmanager's sink.
+struct RecordingOutbox final : public AlertOutbox {
+  struct Publication {
+    std::vector<Alert> alerts;
+    bool complete = false;
+  };
+  void Publish(std::vector<Alert> firing, bool complete) override {
+    published.push_back({std::move(firing), complete});
+  }
+  // alertname of each alert of the last publication.
+  std::vector<std::string> LastNames() const {
+    std::vector<std::string> names;
+    for (const Alert& a : published.back().alerts) names.emplace_back(a.Label("alertname"));
+    return names;
+  }
+  std::vector<Publication> published;
+};
+
+std::shared_ptr<Config> WithNotify(const Config& base) {
+  auto config = std::make_shared<Config>(base);
+  config->policies[0].warn_at = 0.9;
+  NotifyConfig n;
+  n.urls = {"http://127.0.0.1:9093"};
+  config->notify = n;
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("the owner is told: NearLimit with cancel_at, then Cancelled, kept across a restart") {
+  Fixture fx;
+  RecordingOutbox outbox;
+  fx.watchdog->SetAlerts(&outbox);
+  auto config = WithNotify(fx.watchdog->config());
+  fx.watchdog->SetConfig(config);
+  TimePoint created = fx.clock.Now() - 29min - 50s;
+  fx.PollThenDeadline();
+  // The poll: near the limit, cancel_at = created + 30m.
+  REQUIRE(outbox.published.size() >= 2);
+  const RecordingOutbox::Publication& poll = outbox.published[0];
+  CHECK(poll.complete);
+  REQUIRE(poll.alerts.size() == 1);
+  CHECK(poll.alerts[0].Label("alertname") == "RcWatchdogJobNearLimit");
+  CHECK(poll.alerts[0].Label("job_id") == kJob);
+  bool has_cancel_at = false;
+  for (const auto& [k, v] : poll.alerts[0].annotations) {
+    if (k == "cancel_at") has_cancel_at = v == FormatTimestamp(created + 30min);
+  }
+  CHECK(has_cancel_at);
+  // The re-check cancelled it: the notice goes out at once, alone.
+  REQUIRE(fx.Deletes() == 1);
+  CHECK_FALSE(outbox.published.back().complete);
+  CHECK(outbox.LastNames() == std::vector<std::string>{"RcWatchdogJobCancelled"});
+  const Alert& cancelled = outbox.published.back().alerts[0];
+  REQUIRE(cancelled.ends_at.has_value());
+  CHECK(*cancelled.ends_at == cancelled.starts_at + 1h);
+
+  // The notice is durable: a restart (kill -9 after the save) publishes it again.
+  Result<PersistentState> saved = StateStore(fx.dir.path()).LoadReadOnly();
+  REQUIRE(saved.ok());
+  REQUIRE(saved->notices.size() == 1);
+  CHECK(saved->notices[0].job_id == kJob);
+  CHECK(saved->notices[0].policy == "queued-30m");
+  CHECK(saved->notices[0].limit == "max_queued");
+  // The job is Cancelled now.
+  fx.server.pages[kItwin] = {
+      {ApiJobJson(kJob, "Cancelled", kItwin, FormatTimestampMs(created))}};
+  RecordingOutbox after;
+  Watchdog restarted(fx.api, fx.audit, fx.store, fx.clock, nullptr, nullptr, std::move(*saved),
+                     config, false);
+  restarted.SetAlerts(&after);
+  restarted.Cycle();
+  REQUIRE_FALSE(after.published.empty());
+  CHECK(after.LastNames() == std::vector<std::string>{"RcWatchdogJobCancelled"});
+
+  // An hour later it has expired, in memory and in state.db.
+  fx.clock.Advance(1h);
+  restarted.Cycle();
+  CHECK(after.published.back().alerts.empty());
+  Result<PersistentState> later = StateStore(fx.dir.path()).LoadReadOnly();
+  REQUIRE(later.ok());
+  CHECK(later->notices.empty());
+}
+
+TEST_CASE("without notify, nothing is published and no notice is kept") {
+  Fixture fx;
+  RecordingOutbox outbox;
+  fx.watchdog->SetAlerts(&outbox);
+  fx.PollThenDeadline();
+  REQUIRE(fx.Deletes() == 1);
+  CHECK(outbox.published.empty());
+  Result<PersistentState> saved = StateStore(fx.dir.path()).LoadReadOnly();
+  REQUIRE(saved.ok());
+  CHECK(saved->notices.empty());
+}
+
+TEST_CASE("a reload's labels apply to the alerts of the next poll") {
+  Fixture fx;
+  RecordingOutbox outbox;
+  fx.watchdog->SetAlerts(&outbox);
+  auto config = WithNotify(fx.watchdog->config());
+  config->notify->external_labels = {{"env", "staging"}};
+  fx.watchdog->SetConfig(config);
+  fx.watchdog->Cycle();
+  REQUIRE(outbox.LastNames() == std::vector<std::string>{"RcWatchdogJobNearLimit"});
+  CHECK(outbox.published.back().alerts[0].Label("env") == "staging");
+  auto reload = std::make_shared<Config>(*config);
+  reload->notify->external_labels = {{"env", "prod"}};
+  fx.watchdog->SetConfig(reload);
+  fx.watchdog->Cycle();
+  REQUIRE(outbox.LastNames() == std::vector<std::string>{"RcWatchdogJobNearLimit"});
+  CHECK(outbox.published.back().alerts[0].Label("env") == "prod");
+}
