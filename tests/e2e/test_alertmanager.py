@@ -45,6 +45,11 @@ class Harness(unittest.TestCase):
         a = self.sink.wait_for_alert(path="/team/survey", job_id="job-a")
         self.assertEqual(a.alertname, "RcWatchdogJobCancelled")
         self.assertEqual(a.annotations["summary"], "job job-a")
+        # A firing alert's endsAt reaches the webhook as Go's zero time; the API has it.
+        self.assertTrue(a.ends_at.startswith("0001-01-01"), a.ends_at)
+        held = self.am.alerts(job_id="job-a")[0]
+        self.assertAlmostEqual(am.parse_time(held["endsAt"]),
+                               am.parse_time(held["startsAt"]) + 3600, delta=1)
         self.sink.wait_for_alert(path="/catch-all", job_id="job-b")
         self.assertEqual(self.sink.notifications(job_id="job-a", path="/catch-all"), [])
 

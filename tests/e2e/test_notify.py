@@ -137,7 +137,9 @@ class Notify(unittest.TestCase):
         self.assertGreaterEqual(cancelled.received, delete["real_ts"])
         self.assertEqual(cancelled.labels.get("policy"), "runtime-30s")
         self.assertEqual(cancelled.labels.get("team"), "survey")
-        self.assertGreater(am.parse_time(cancelled.ends_at), cancelled.received)
+        held = a.alerts(alertname=CANCELLED, job_id=jid)
+        self.assertEqual([x["status"]["state"] for x in held], ["active"])
+        self.assertGreater(am.parse_time(held[0]["endsAt"]), time.time())
         # The warning is over once the job is cancelled.
         self.wait_alert("/team/survey", NEAR, jid, status="resolved")
         self.assertEqual(self.sink.notifications("/catch-all", job_id=jid), [])
@@ -174,7 +176,8 @@ class Notify(unittest.TestCase):
         self.assertLess(delete["real_ts"] - added, 15, "the DELETE waited on Alertmanager")
         wait_for(lambda: self.notifications_metric(port, "failed") >= 1, timeout=WAIT,
                  what="a failed notification")
-        self.assertGreaterEqual(metric(scrape(port), "rc_watchdog_notifications_queued"), 1)
+        wait_for(lambda: (metric(scrape(port), "rc_watchdog_notifications_queued") or 0) >= 1,
+                 timeout=WAIT, what="rc_watchdog_notifications_queued >= 1")
         self.assertEqual(self.sink.notifications(job_id=jid), [])
 
         a.start()  # the same port
