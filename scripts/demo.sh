@@ -18,6 +18,11 @@
 #   - orthophoto-region      over 6 h, but long-runners-report only reports
 #   - archive-survey-keep    5 h, exempt by name
 #
+# When Prometheus Alertmanager is installed (package prometheus-alertmanager), the demo
+# also runs one on a free loopback port, with a webhook receiver that writes every
+# notification to DEMO_DIR/webhook.jsonl, and configures `notify`: the owners of each
+# iTwin's jobs (label team) hear of warnings, cancellations and jobs left over a limit.
+#
 # Environment: DEMO_SECONDS (default 60), DEMO_DIR (where config, state, audit log
 # and logs go; default a new /tmp/rc-watchdog-demo.XXXXXX, kept afterwards),
 # RCW_BINARY (use this binary: skips setup and build), BUILD_DIR (default build).
@@ -51,6 +56,8 @@ audit=$dir/state/audit.jsonl
 
 sim_pid=""
 daemon_pid=""
+am_pid=""
+sink_pid=""
 stop_pid() {  # stop_pid PID SECONDS: SIGTERM, then SIGKILL after SECONDS
   local pid=$1 i
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
@@ -64,6 +71,8 @@ stop_pid() {  # stop_pid PID SECONDS: SIGTERM, then SIGKILL after SECONDS
 }
 cleanup() {
   stop_pid "$daemon_pid" 15
+  stop_pid "$am_pid" 10
+  stop_pid "$sink_pid" 5
   stop_pid "$sim_pid" 5
 }
 trap cleanup EXIT
@@ -166,6 +175,31 @@ for e in lines:
 PY
 }
 
+# What the webhook got from Alertmanager: one line per alert notification.
+notifications() {
+  "$py" - "$1" <<'PY'
+import json, sys
+try:
+    with open(sys.argv[1]) as f:
+        lines = [json.loads(l) for l in f if l.strip()]
+except FileNotFoundError:
+    lines = []
+rows = []
+for line in lines:
+    for a in line["payload"].get("alerts", []):
+        labels, notes = a.get("labels", {}), a.get("annotations", {})
+        rows.append((a.get("status", "?"), labels.get("alertname", "?"),
+                     labels.get("job_name", "?"), labels.get("team", "-"),
+                     notes.get("cancel_at", "")))
+print("Notifications to owners (Alertmanager webhook): %d" % len(rows))
+row = "  %-9s %-24s %-22s %-7s %s"
+if rows:
+    print(row % ("STATUS", "ALERT", "JOB", "TEAM", "CANCEL_AT"))
+for r in rows:
+    print(row % r)
+PY
+}
+
 metrics_lines() {
   "$py" - "$1" <<'PY'
 import sys, urllib.request
@@ -196,6 +230,88 @@ done
 [ -s "$dir/sim.port" ] || { say "demo: the simulator did not start" >&2; exit 1; }
 sim_url=http://127.0.0.1:$(cat "$dir/sim.port")
 say "Reality Conversion API simulator at $sim_url (clock ${speed}x real time)"
+
+# Alertmanager, when installed: a webhook receiver (a few lines of Python) first, then
+# Alertmanager on port 0; the port it took is read from its log.
+alertmanager=$(command -v prometheus-alertmanager || command -v alertmanager || true)
+notify_yaml=""
+webhook=$dir/webhook.jsonl
+if [ -n "$alertmanager" ]; then
+  step "Alertmanager"
+  : >"$webhook"
+  "$py" - "$webhook" "$dir/webhook.port" >"$dir/webhook.log" 2>&1 <<'PY' &
+import http.server, json, os, sys, time
+out, port_file = sys.argv[1], sys.argv[2]
+class Hook(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with open(out, "a") as f:
+            f.write(json.dumps({"received": time.time(), "path": self.path,
+                                "payload": json.loads(body)}) + "\n")
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+os.replace(port_file + ".tmp", port_file)
+server.serve_forever()
+PY
+  sink_pid=$!
+  for ((i = 0; i < 300; i++)); do
+    [ -s "$dir/webhook.port" ] && break
+    kill -0 "$sink_pid" 2>/dev/null || { cat "$dir/webhook.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -s "$dir/webhook.port" ] || { say "demo: the webhook receiver did not start" >&2; exit 1; }
+  hook_url=http://127.0.0.1:$(cat "$dir/webhook.port")
+  cat >"$dir/alertmanager.yml" <<EOF
+# Alertmanager for the demo (config/alertmanager/alertmanager.yml shows a real routing)
+route:
+  receiver: webhook
+  group_by: [alertname, job_id]   # one notification per job and kind of event
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 24h
+receivers:
+  - name: webhook
+    webhook_configs:
+      - url: $hook_url/rc-watchdog
+EOF
+  "$alertmanager" --config.file="$dir/alertmanager.yml" --storage.path="$dir/alertmanager" \
+    --web.listen-address=127.0.0.1:0 --cluster.listen-address= >"$dir/alertmanager.log" 2>&1 &
+  am_pid=$!
+  am_url=""
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$am_pid" 2>/dev/null || { cat "$dir/alertmanager.log" >&2; exit 1; }
+    am_port=$(sed -n 's/.*msg="Listening on" address=127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+      "$dir/alertmanager.log" | head -n 1)
+    if [ -n "$am_port" ] && curl -fs "http://127.0.0.1:$am_port/-/ready" >/dev/null 2>&1; then
+      am_url=http://127.0.0.1:$am_port
+      break
+    fi
+    sleep 0.1
+  done
+  [ -n "$am_url" ] || { say "demo: Alertmanager did not start" >&2; exit 1; }
+  say "Alertmanager at $am_url; its webhook receiver writes to $webhook"
+  notify_yaml="notify:
+  alertmanager:
+    urls: [$am_url]
+    resend_interval: 10s
+  external_labels: {env: demo}
+  owners:
+    - match: {itwins: [ce54f773-67db-4b4f-a98b-368329107429]}
+      labels: {team: site-a}
+    - match: {itwins: [0b0e2f7a-3b5e-4f0e-9d7c-2a4c7e1f9a11]}
+      labels: {team: site-b}
+    - match: {itwins: [6e6c0f2a-1f4b-4a7e-9c1d-2b8f6f0a4c11]}
+      labels: {team: site-c}"
+else
+  say "(Alertmanager is not installed: no notifications in this demo;" \
+    "apt-get install prometheus-alertmanager)"
+fi
 
 metrics_port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 metrics_url=http://127.0.0.1:$metrics_port/metrics
@@ -254,6 +370,7 @@ estimates:
   learn: true
   pu_per_hour: {ContextSceneTiler: 40}
 EOF
+[ -n "$notify_yaml" ] && printf '%s\n' "$notify_yaml" >>"$dir/config.yaml"
 
 step "configuration ($dir/config.yaml)"
 "$binary" check-config -c "$dir/config.yaml"
@@ -302,10 +419,15 @@ rm -f "$dir/.count"
 
 step "summary"
 show summary
+if [ -n "$am_pid" ]; then
+  say ""
+  notifications "$webhook"
+fi
 say ""
 say "Audit log:   $audit ($(wc -l <"$audit") lines, one JSON object each)"
 say "Daemon log:  $dir/daemon.log"
 say "Config:      $dir/config.yaml"
 say "Metrics:     $metrics_url (served while the daemon ran)"
+[ -n "$am_pid" ] && say "Webhook:     $webhook (what Alertmanager sent)"
 say "Files are kept in $dir; remove them with: rm -rf $dir"
 [ "$rc" -eq 0 ]

@@ -10,6 +10,7 @@ packages=(
   libsystemd-dev libhowardhinnant-date-dev libre2-dev tzdata
   libsqlite3-dev sqlite3    # the state database (state/state_db.cpp); sqlite3 to query it
   python3 openssl ca-certificates curl prometheus systemd dpkg-dev
+  prometheus-alertmanager   # per-job alerts: the e2e tests run the real one (and amtool)
   debhelper lintian scdoc   # the Debian package (debian/, scripts/package.sh) and its man pages
   man-db groff-base python3-jsonschema python3-yaml  # man page and config schema tests
   clang libclang-rt-14-dev  # libFuzzer targets (fuzz/) and the sanitizer builds

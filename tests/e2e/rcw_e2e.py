@@ -37,7 +37,8 @@ METRICS = {
     "rc_watchdog_processing_units_total", "rc_watchdog_budget_spent_processing_units",
     "rc_watchdog_budget_limit_processing_units", "rc_watchdog_config_last_reload_successful",
     "rc_watchdog_config_last_reload_success_timestamp_seconds", "rc_watchdog_clock_skew_seconds",
-    "rc_watchdog_listings_total",
+    "rc_watchdog_listings_total", "rc_watchdog_budget_warn_ratio",
+    "rc_watchdog_notifications_total", "rc_watchdog_notifications_queued",
     "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
     "process_start_time_seconds",
 }

@@ -1,12 +1,14 @@
 """scripts/demo.sh, shortened to 15 s: it exits 0, reports at least one
 cancellation with its reason, names the audit log and the metrics URL, and
-leaves no process behind."""
+leaves no process behind; with Alertmanager installed, the webhook it runs got
+the cancellation of survey-hall-7."""
 import os
 import re
 import subprocess
 import tempfile
 import unittest
 
+import alertmanager as am
 from rcw_e2e import BINARY, SOURCE_DIR, main
 
 DEMO = os.path.join(SOURCE_DIR, "scripts", "demo.sh")
@@ -52,6 +54,14 @@ class Demo(unittest.TestCase):
             self.assertRegex(out, r"Metrics:\s+http://127\.0\.0\.1:\d+/metrics")
             self.assertRegex(out, r'rc_watchdog_cancellations_total\{outcome="cancelled",'
                                   r'policy="pointclouds-2h"\} [1-9]')
+
+            # With Alertmanager installed, the owners were told (scripts/demo.sh's webhook).
+            if am.available():
+                self.assertRegex(out, r"Notifications to owners \(Alertmanager webhook\): [1-9]")
+                self.assertRegex(out, r"firing\s+RcWatchdogJobCancelled\s+survey-hall-7\s+site-a")
+                self.assertIn("Webhook:     " + os.path.join(demo_dir, "webhook.jsonl"), out)
+            else:
+                self.assertIn("Alertmanager is not installed", out)
 
             # Nothing left running that the demo started (their command lines name demo_dir).
             self.assertEqual(processes_naming(demo_dir), [])
