@@ -44,13 +44,15 @@ fi
 # and libcurl's resolver; the log sink is written from all of them. So:
 #   telemetry: unit tests of the exposer over HTTP, the log sink, the waker;
 #   api:       libcurl against the simulator and a test-server thread;
-#   e2e test_service, test_hostile, test_prometheus: the real daemon scraped
+#   notify:    the Alertmanager sender's thread (unit tests; e2e test_notify
+#              runs it against real Alertmanagers);
+#   e2e test_service, test_hostile, test_prometheus, test_notify: the real daemon scraped
 #              while it polls, reloads, cancels and stops (SIGTERM with a scrape
 #              in flight), under hostile answers and by a real Prometheus.
 # The other tests are single-threaded code (policy, budget, config, json,
 # state, enforce, cli) and gain nothing from TSan over the ASan phase.
-TSAN_TARGETS=(rc-watchdog rcw_telemetry_tests rcw_api_tests)
-TSAN_TESTS='^(telemetry|api):|^e2e: test_(service|hostile|prometheus)$'
+TSAN_TARGETS=(rc-watchdog rcw_telemetry_tests rcw_api_tests rcw_notify_tests)
+TSAN_TESTS='^(telemetry|api|notify):|^e2e: test_(service|hostile|prometheus|notify)$'
 
 declare -a summary=()
 phase_name=""

@@ -19,9 +19,9 @@ constexpr KeyHint kOwnerHints[] = {
 
 // The labels every alert carries itself (docs/alerts.md): a configured label
 // of the same name would hide what the alert is about.
-constexpr std::string_view kAlertLabels[] = {"alertname", "severity", "job_id", "job_name",
-                                             "itwin_id",  "user_id",  "type",   "policy",
-                                             "limit"};
+constexpr std::string_view kAlertLabels[] = {"alertname", "severity", "job_id",
+                                             "job_name",  "itwin_id", "user_id",
+                                             "type",      "policy",   "limit"};
 // Label values are text of reasonable size (Alertmanager keeps them in memory
 // for every alert).
 constexpr std::size_t kMaxLabelValue = 1024;
@@ -52,9 +52,9 @@ void ReadUrls(Section& s, NotifyConfig& n) {
 void ReadLabels(const YamlNode& node, const std::string& path, Diagnostics& diag,
                 AlertLabels& out) {
   if (!node.IsMapping()) {
-    diag.Error(node.mark, path,
-               "expected a mapping of label names to values (team: survey), found " +
-                   DescribeNode(node));
+    diag.Error(
+        node.mark, path,
+        "expected a mapping of label names to values (team: survey), found " + DescribeNode(node));
     return;
   }
   for (const YamlNode& child : node.children) {

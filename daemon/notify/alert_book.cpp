@@ -93,8 +93,8 @@ Alert FromFinding(const Finding& f, const AlertInputs& in, std::string_view aler
   const Config& c = *in.config;
   const Job& job = (*in.jobs)[f.job_index];
   std::string owner = OwnerName(c, f);
-  Subject s{job.id.view(), job.name.view(),      job.itwin_id.view(), job.user_id.view(),
-            job.TypeText(), owner,               ToString(f.limit)};
+  Subject s{job.id.view(),  job.name.view(), job.itwin_id.view(), job.user_id.view(),
+            job.TypeText(), owner,           ToString(f.limit)};
   bool near = alertname == kNearLimit;
   Alert a = Make(alertname, "warning", s, *c.notify, job);
   a.starts_at = in.now;
@@ -136,8 +136,8 @@ Alert FromNotice(const CancelNotice& n, const Config& c) {
   a.starts_at = n.at;
   a.ends_at = n.at + kCancelledFor;
   std::string name = n.name.empty() ? n.job_id : Cut(n.name);
-  Put(a.annotations, "summary", "Job " + name + " was cancelled by rc-watchdog (" + n.policy +
-                                    ": " + n.limit + ")");
+  Put(a.annotations, "summary",
+      "Job " + name + " was cancelled by rc-watchdog (" + n.policy + ": " + n.limit + ")");
   Put(a.annotations, "description",
       n.limit + " " + Number(n.observed) + " over " + Number(n.threshold) + " [" + n.policy +
           "], cancelled at " + FormatTimestamp(n.at));

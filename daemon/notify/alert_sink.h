@@ -53,10 +53,10 @@ class AlertSink final : public AlertOutbox {
     std::vector<std::string> urls;  // Alertmanager base URLs
     Seconds resend_interval{60};
   };
-  static constexpr int kHoldIntervals = 3;        // endsAt = now + 3 resend intervals
+  static constexpr int kHoldIntervals = 3;           // endsAt = now + 3 resend intervals
   static constexpr std::size_t kQueueLimit = 10000;  // alerts per Alertmanager
-  static constexpr std::size_t kBatch = 500;        // alerts per POST
-  static constexpr Seconds kFirstRetry{1};          // backoff after a failure, doubling
+  static constexpr std::size_t kBatch = 500;         // alerts per POST
+  static constexpr Seconds kFirstRetry{1};           // backoff after a failure, doubling
 
   // `http` carries the per-request timeout; `clock` is the host's (endsAt is
   // compared with Alertmanager's clock). All must outlive the sink.
@@ -84,7 +84,7 @@ class AlertSink final : public AlertOutbox {
  private:
   struct Target {
     std::string url;
-    std::map<std::uint64_t, Alert> queue;  // by sequence: oldest first
+    std::map<std::uint64_t, Alert> queue;                  // by sequence: oldest first
     std::unordered_map<std::string, std::uint64_t> index;  // key -> sequence
     TimePoint retry_at{};
     int failures = 0;

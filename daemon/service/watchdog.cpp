@@ -389,10 +389,11 @@ Status Watchdog::RunDue() {
   }
   Status sent = enforcer_.RunDue(now);
   if (metrics_) metrics_->SetCancellationsPending(static_cast<std::int64_t>(enforcer_.pending()));
-  // A cancellation accepted between polls: its notice goes out now.
-  if (new_notices_) PublishAlerts(false);
   Status saved = Save();
   if (!saved.ok()) save_retry_at_ = clock_.Now() + kSaveRetry;
+  // A cancellation accepted between polls: its notice (saved above, so a
+  // kill -9 cannot lose it) goes out now.
+  if (new_notices_) PublishAlerts(false);
   if (!sent.ok()) return sent;
   return saved;
 }

@@ -40,14 +40,15 @@ TEST_CASE("notify: absent, no alerts; given, every key and default") {
   REQUIRE(r.ok());
   REQUIRE(r.config->notify.has_value());
   const NotifyConfig& n = *r.config->notify;
-  CHECK(n.urls == std::vector<std::string>{"http://127.0.0.1:9093", "https://am.example.com/prefix"});
+  CHECK(n.urls ==
+        std::vector<std::string>{"http://127.0.0.1:9093", "https://am.example.com/prefix"});
   CHECK(n.timeout == 10s);
   CHECK(n.resend_interval == 1min);
   CHECK(n.external_labels == AlertLabels{{"env", "prod"}});
   REQUIRE(n.owners.size() == 2);
-  CHECK(n.owners[0].match.users == std::vector<std::string>{"3a8670f9-b69f-4a60-b958-f103d580755f"});
-  CHECK(n.owners[0].labels ==
-        AlertLabels{{"team", "survey"}, {"owner_email", "ana@example.com"}});
+  CHECK(n.owners[0].match.users ==
+        std::vector<std::string>{"3a8670f9-b69f-4a60-b958-f103d580755f"});
+  CHECK(n.owners[0].labels == AlertLabels{{"team", "survey"}, {"owner_email", "ana@example.com"}});
   CHECK(n.owners[1].match.users.empty());
   CHECK(n.owners[1].labels == AlertLabels{{"catch_all", "yes"}});
 

@@ -138,7 +138,8 @@ TEST_CASE("an incomplete listing resolves nothing it did not see") {
 TEST_CASE("a failing Alertmanager keeps its alerts and retries with backoff; the other is served") {
   Fixture fx;
   fx.http.set_handler([](const HttpRequest& r) -> Result<HttpResponse> {
-    if (r.url.starts_with("http://am1")) return Status(StatusCode::kUnavailable, "connection refused");
+    if (r.url.starts_with("http://am1"))
+      return Status(StatusCode::kUnavailable, "connection refused");
     HttpResponse ok;
     ok.status = 200;
     return ok;

@@ -29,6 +29,7 @@ REQUIRED = [
     "/usr/share/rc-watchdog/rc-watchdog-rules.yml",
     "/usr/share/rc-watchdog/rc-watchdog.json",
     "/usr/share/rc-watchdog/rc-watchdog.schema.json",
+    "/usr/share/doc/rc-watchdog/examples/alertmanager/alertmanager.yml",
     "/usr/share/doc/rc-watchdog/copyright",
     "/usr/share/doc/rc-watchdog/changelog.gz",
     "/usr/share/doc/rc-watchdog/examples/example.yaml",

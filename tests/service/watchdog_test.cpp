@@ -300,6 +300,7 @@ TEST_CASE("the owner is told: NearLimit with cancel_at, then Cancelled, kept acr
   auto config = WithNotify(fx.watchdog->config());
   fx.watchdog->SetConfig(config);
   TimePoint created = fx.clock.Now() - 29min - 50s;
+  fx.server.single[kJob] = ApiJobJson(kJob, "Queued", kItwin, FormatTimestampMs(created));
   fx.PollThenDeadline();
   // The poll: near the limit, cancel_at = created + 30m.
   REQUIRE(outbox.published.size() >= 2);
@@ -352,6 +353,8 @@ TEST_CASE("without notify, nothing is published and no notice is kept") {
   Fixture fx;
   RecordingOutbox outbox;
   fx.watchdog->SetAlerts(&outbox);
+  fx.server.single[kJob] = ApiJobJson(kJob, "Queued", kItwin,
+                                      FormatTimestampMs(fx.clock.Now() - 29min - 50s));
   fx.PollThenDeadline();
   REQUIRE(fx.Deletes() == 1);
   CHECK(outbox.published.empty());
