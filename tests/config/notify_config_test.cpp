@@ -22,7 +22,7 @@ void CheckCases(const std::string& base, std::initializer_list<Case> cases) {
 
 }  // namespace
 
-TEST_CASE("notify: absent, no alerts; given, every key and default") {
+TEST_CASE("notify: absent, no alerts, given, every key and default") {
   LoadResult none = Load(kMinimal);
   REQUIRE(none.ok());
   CHECK_FALSE(none.config->notify.has_value());

@@ -103,7 +103,7 @@ TEST_CASE("a new alert goes at once to every Alertmanager, then again each resen
   CHECK(JobsIn(fx.http.requests()[3].body) == std::vector<std::string>{"job-1"});
 }
 
-TEST_CASE("an alert no longer firing is sent resolved once; a fixed-end one is not") {
+TEST_CASE("an alert no longer firing is sent resolved once, a fixed-end one is not") {
   Fixture fx;
   Alert cancelled = MakeAlert("job-2", "RcWatchdogJobCancelled");
   cancelled.ends_at = fx.clock.Now() + 1h;
@@ -135,7 +135,7 @@ TEST_CASE("an incomplete listing resolves nothing it did not see") {
   CHECK(fx.sink.queued() == 2);
 }
 
-TEST_CASE("a failing Alertmanager keeps its alerts and retries with backoff; the other is served") {
+TEST_CASE("a failing Alertmanager keeps its alerts and retries with backoff, the other is served") {
   Fixture fx;
   fx.http.set_handler([](const HttpRequest& r) -> Result<HttpResponse> {
     if (r.url.starts_with("http://am1"))
@@ -180,7 +180,7 @@ TEST_CASE("an HTTP error status counts as failed, not sent") {
   CHECK(fx.sink.queued() == 1);
 }
 
-TEST_CASE("a queue holds each alert once; overflow drops the oldest and counts it") {
+TEST_CASE("a queue holds each alert once, overflow drops the oldest and counts it") {
   FakeClock clock;
   FakeHttpClient http;
   http.set_handler([](const HttpRequest&) -> Result<HttpResponse> {
