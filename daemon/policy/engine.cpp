@@ -84,8 +84,8 @@ std::optional<Finding> CheckUnits(const Job& job, const PolicyConfig& p, const E
     std::optional<double> rate = estimated ? in.rates->RatePerHour(job.type) : std::nullopt;
     if (rate && *rate > 0) {
       double hours = (f.threshold - f.observed) / *rate;
-      f.cancel_at = in.now + std::chrono::duration_cast<Millis>(
-                                 std::chrono::duration<double>(std::clamp(hours, 0.0, 24.0 * 366) * 3600));
+      auto ahead = std::chrono::duration<double>(std::clamp(hours, 0.0, 24.0 * 366) * 3600);
+      f.cancel_at = in.now + std::chrono::duration_cast<Millis>(ahead);
     }
     return f;
   }

@@ -297,3 +297,43 @@ TEST_CASE("exceeded budgets find the running jobs of their group") {
   CHECK_FALSE(ev.findings[1].cancel);  // Active: cancel_queued leaves it
   CHECK(ev.findings[0].limit == LimitKind::kBudget);
 }
+
+TEST_CASE("a warning tells when the job will be cancelled: start + limit + grace, or by the rate") {
+  Fixture fx;
+  PolicyConfig p = Policy("g");
+  p.limits.max_runtime = 1h;
+  p.grace = 10min;
+  p.warn_at = 0.8;
+  PolicyConfig q = Policy("queued");
+  q.limits.max_queued = 30min;
+  q.warn_at = 0.5;
+  fx.config.policies = {p, q};
+  fx.jobs = {Active("warned", 50min), Queued("waiting", 20min)};
+  Evaluation ev = fx.Run();
+  REQUIRE(ev.findings.size() == 2);
+  REQUIRE(ev.findings[0].cancel_at.has_value());
+  CHECK(*ev.findings[0].cancel_at == kNow - 50min + 1h + 10min);
+  REQUIRE(ev.findings[1].cancel_at.has_value());
+  CHECK(*ev.findings[1].cancel_at == kNow - 20min + 30min);
+
+  // 80 estimated units of 100 at 40 an hour: 20 more in 30 minutes.
+  Fixture pu;
+  PolicyConfig units = Policy("pu");
+  units.limits.max_processing_units = 100;
+  units.warn_at = 0.5;
+  pu.config.policies = {units};
+  pu.config.pu_per_hour[static_cast<int>(JobType::kPointCloudConversion)] = 40;
+  RateEstimator rates(pu.config);
+  pu.jobs = {Active("short", 2h)};
+  EvalInputs in;
+  in.config = &pu.config;
+  in.jobs = &pu.jobs;
+  in.rates = &rates;
+  in.now = kNow;
+  Evaluation est = Evaluate(in);
+  REQUIRE(est.findings.size() == 1);
+  CHECK(est.findings[0].severity == Severity::kWarn);
+  CHECK(est.findings[0].estimated);
+  REQUIRE(est.findings[0].cancel_at.has_value());
+  CHECK(std::chrono::abs(*est.findings[0].cancel_at - (kNow + 30min)) < 1s);
+}
