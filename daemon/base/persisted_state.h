@@ -98,6 +98,9 @@ struct PersistentState {
   // Jobs that ended before this were pruned from the ledger: never counted
   // again (a raised lookback lists them anew). Unset: nothing pruned yet.
   std::optional<TimePoint> ledger_pruned_before;
+  // When the history table was last pruned (History::kPruneEvery): a
+  // restart or a cron-style run --once within a day does not scan it again.
+  std::optional<TimePoint> history_pruned_at;
   std::vector<LearnedRate> rates;
   // By scope: see ListingMark. A scope without a mark is listed in full.
   std::map<std::string, ListingMark, std::less<>> listings;

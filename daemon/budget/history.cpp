@@ -16,7 +16,7 @@ void History::AddUncounted(const std::vector<Job>& listing, std::uint32_t index)
 }
 
 void History::PlanPrune(TimePoint now, Seconds retention) {
-  if (last_prune_ && now - *last_prune_ < kPruneEvery) return;
+  if (last_prune_ && *last_prune_ <= now && now - *last_prune_ < kPruneEvery) return;
   last_prune_ = now;
   prune_before_ = now - retention;
 }

@@ -43,8 +43,13 @@ class History {
     std::erase_if(uncounted_, [&](const std::string& id) { return !still_listed(id); });
   }
   // Asks the next save to delete rows of jobs that ended before
-  // now - retention, at most once per kPruneEvery (and at the first cycle).
+  // now - retention, at most once per kPruneEvery since the last prune (the
+  // state remembers it across restarts: set_last_prune), and again when the
+  // clock went back before it.
   void PlanPrune(TimePoint now, Seconds retention);
+  // When the last planned prune was (saved with the state).
+  std::optional<TimePoint> last_prune() const { return last_prune_; }
+  void set_last_prune(std::optional<TimePoint> at) { last_prune_ = at; }
 
   // The listing was moved to `listing` (same jobs at the same indexes).
   void Rebind(const std::vector<Job>* listing) { source_ = listing; }

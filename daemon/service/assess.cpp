@@ -50,11 +50,13 @@ void Books::Restore(PersistentState& state) {
   state.ledger = {};  // moved from: also release its capacity
   ledger.set_pruned_before(state.ledger_pruned_before);
   rates.Restore(state.rates);
+  history.set_last_prune(state.history_pruned_at);
 }
 
 void Books::Store(PersistentState& state) const {
   state.rates = rates.Learned();
   state.ledger_pruned_before = ledger.pruned_before();
+  state.history_pruned_at = history.last_prune();
 }
 
 Assessment Assess(const Config& config, const std::vector<Job>& jobs, bool complete,

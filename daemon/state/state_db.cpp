@@ -212,6 +212,7 @@ PersistentState WithoutLedger(const PersistentState& s) {
   c.pending = s.pending;
   c.cancel_times = s.cancel_times;
   c.ledger_pruned_before = s.ledger_pruned_before;
+  c.history_pruned_at = s.history_pruned_at;
   c.rates = s.rates;
   c.notices = s.notices;
   c.listings = s.listings;
@@ -399,6 +400,7 @@ Result<PersistentState> StateDb::Load() {
     std::string key = Text(r, 0);
     if (key == "version") s.version = static_cast<int>(Int(r, 1));
     if (key == "ledger_pruned_before") s.ledger_pruned_before = OptTime(r, 1);
+    if (key == "history_pruned_at") s.history_pruned_at = OptTime(r, 1);
   });
   if (st.ok()) {
     st = each("SELECT job_id, ended, pu, itwin_id, user_id, type, name FROM ledger ORDER BY rowid",
@@ -576,6 +578,10 @@ Status StateDb::Save(const PersistentState& s, const LedgerEntries& ledger,
   // last save.
   if (st.ok() && history && history->prune_before) {
     ok(tx.Write("DELETE FROM history WHERE ended < ?", *history->prune_before));
+  }
+  if (st.ok() && s.history_pruned_at != b.history_pruned_at) {
+    ok(tx.Write("INSERT OR REPLACE INTO meta (key, value) VALUES ('history_pruned_at', ?)",
+                s.history_pruned_at));
   }
   for (std::size_t i = 0; history && st.ok() && i < history->rows.size(); ++i) {
     const Job& j = *history->rows[i];

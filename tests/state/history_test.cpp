@@ -102,6 +102,33 @@ TEST_CASE("the history is pruned by retention, once a day") {
   CHECK(all->jobs[0].id == "new");
 }
 
+TEST_CASE("the day of the last history prune survives a restart, and a clock set back prunes") {
+  testing::TempDir dir;
+  TimePoint now = At("2026-11-30T00:00:00Z");
+  {
+    StateStore store(dir.path());
+    REQUIRE(store.Load().ok());
+    History history;
+    history.PlanPrune(now, Seconds(35 * 86400));
+    PersistentState state;
+    state.history_pruned_at = history.last_prune();
+    HistoryBatch batch = history.Batch();
+    REQUIRE(batch.prune_before);
+    REQUIRE(store.Save(state, state.ledger, 0, &batch).ok());
+  }
+  StateStore store(dir.path());
+  Result<PersistentState> loaded = store.Load();
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->history_pruned_at == now);
+  History restarted;
+  restarted.set_last_prune(loaded->history_pruned_at);
+  restarted.PlanPrune(now + 2h, Seconds(35 * 86400));
+  CHECK_FALSE(restarted.Batch().prune_before);  // a run --once two hours later: no scan
+  restarted.PlanPrune(now - 1h, Seconds(35 * 86400));
+  CHECK(restarted.Batch().prune_before == now - 1h - Seconds(35 * 86400));
+  CHECK(restarted.last_prune() == now - 1h);
+}
+
 TEST_CASE("borrowed history rows of a lost listing are dropped, copied ones kept") {
   History history;
   std::vector<Job> a = {Ended("a", "2026-11-01T10:00:00Z", 1.0)};
