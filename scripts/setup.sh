@@ -16,6 +16,7 @@ packages=(
   clang libclang-rt-14-dev  # libFuzzer targets (fuzz/) and the sanitizer builds
   libbenchmark-dev          # benchmarks (bench/)
   linux-perf heaptrack      # the benchmarks' diagnosis of a missed target (bench/)
+  time                      # GNU time: a command's own peak RSS (bench/issue11_bench.py)
 )
 
 missing=()

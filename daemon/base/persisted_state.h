@@ -95,6 +95,11 @@ struct PersistentState {
   std::vector<PendingCancel> pending;
   std::vector<TimePoint> cancel_times;  // first DELETEs of the last hour
   LedgerEntries ledger;
+  // Not persisted: true when `ledger` holds every row of the store. The
+  // daemon loads without the ledger (StateStore::Load(false)) and reads the
+  // rows it needs when it needs them (Watchdog::EnsureLedger): a warm start
+  // reads the few jobs ended since the incremental horizon, not 100,000.
+  bool ledger_complete = true;
   // Jobs that ended before this were pruned from the ledger: never counted
   // again (a raised lookback lists them anew). Unset: nothing pruned yet.
   std::optional<TimePoint> ledger_pruned_before;

@@ -184,6 +184,14 @@ bool BudgetCancels(const BudgetConfig& budget, JobState state) {
   return false;
 }
 
+TimePoint BudgetWindowsStart(const Config& config, TimePoint now) {
+  TimePoint start = TimePoint::max();
+  for (const BudgetConfig& b : config.budgets) {
+    start = std::min(start, CurrentWindow(b, now, nullptr).start);
+  }
+  return start;
+}
+
 TimePoint LedgerHorizon(const Config& config, TimePoint now) {
   TimePoint horizon = now - config.watch.lookback;
   for (const BudgetConfig& b : config.budgets) {

@@ -66,4 +66,9 @@ bool BudgetCancels(const BudgetConfig& budget, JobState state);
 // Ledger::Prune().
 TimePoint LedgerHorizon(const Config& config, TimePoint now);
 
+// The earliest start of a budget's current window at `now`: the ledger
+// entries budgets sum at `now` are those that ended at or after it.
+// TimePoint::max() when there is no budget.
+TimePoint BudgetWindowsStart(const Config& config, TimePoint now);
+
 }  // namespace rcw

@@ -89,6 +89,31 @@ void Ledger::Restore(LedgerEntries entries) {
   saved_ = entries_.size();
 }
 
+std::size_t Ledger::Prepend(LedgerEntries older) {
+  if (older.empty()) return 0;
+  // Rebuilt in order: the older entries, then the current ones. Both are
+  // taken from the front, so no entry is in memory twice.
+  LedgerEntries newer = std::move(entries_);
+  entries_ = LedgerEntries();
+  Rehash(older.size() + newer.size());
+  std::size_t added = 0;
+  while (!older.empty()) {
+    if (ValidUnits(older.front().processing_units) && Add(std::move(older.front()))) ++added;
+    older.pop_front();
+  }
+  // The current entries keep their order, so the saved ones are still a
+  // prefix. One whose id an older entry holds is dropped (the first
+  // sighting is the one counted; the store has that one).
+  std::size_t saved = entries_.size();
+  for (std::size_t i = 0; !newer.empty(); ++i) {
+    bool was_saved = i < saved_;
+    if (Add(std::move(newer.front())) && was_saved) ++saved;
+    newer.pop_front();
+  }
+  saved_ = saved;
+  return added;
+}
+
 GroupSpend Ledger::SpentByGroup(const BudgetConfig& budget, const WindowSpan& window) const {
   // Numbered groups first: the tree is built once per group, not searched
   // once per entry.

@@ -61,6 +61,12 @@ class Ledger {
   // Of entries with the same job id only the first is kept; entries whose
   // PUs are not finite and >= 0 are dropped.
   void Restore(LedgerEntries entries);
+  // Adds persisted entries older than those restored so far (a ledger read
+  // from its store piecemeal, newest first): they go before the others and
+  // count as saved. An id in both keeps the older entry (the first
+  // sighting); entries whose PUs are not finite and >= 0 are dropped.
+  // Returns how many older entries were added.
+  std::size_t Prepend(LedgerEntries older);
 
   // One pass over the entries: the PUs of the entries that match
   // `budget.match` and ended within `window`, summed per group of

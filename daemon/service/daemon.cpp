@@ -137,7 +137,8 @@ class Service {
 int Service::Start() {
   ApplyLogging(*config_, log_sink_);
   if (Status s = store_.Prepare(); !s.ok()) return LogError(s.ToString()), kExitFailure;
-  Result<PersistentState> state = store_.Load();
+  // The ledger is read as the polls need it (Watchdog::EnsureLedger).
+  Result<PersistentState> state = store_.Load(/*ledger=*/false);
   if (!state.ok()) {
     LogError(state.status().ToString());
     // A database from a newer rc-watchdog is a configuration matter (78);

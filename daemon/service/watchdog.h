@@ -118,6 +118,9 @@ class Watchdog {
   static constexpr Seconds kSaveRetry{5};
   // Listing capacity (jobs) kept however little of it the last poll used.
   static constexpr std::size_t kKeptListing = 4096;
+  // Read below the earliest creation time of a listed ended job: an entry
+  // holds its end time, which is never before the job's creation.
+  static constexpr Seconds kLedgerMargin{3600};
 
   CycleSummary CycleOrThrow();
   // Lists every watched job; `as_of` gets the listing's start: the earlier
@@ -129,6 +132,9 @@ class Watchdog {
   // enforcer withdraws what it no longer justifies.
   void Rejudge();
   void Export(const std::vector<Job>& jobs, const Assessment& a);
+  // Reads from the store the ledger entries of jobs that ended at or after
+  // `from` that books_.ledger lacks (none when the state came whole).
+  Status EnsureLedger(TimePoint from);
   // budget_warning / budget_exceeded, once per budget, group and window.
   Status RecordBudgets(const Assessment& a, TimePoint now);
 
@@ -141,6 +147,14 @@ class Watchdog {
   std::shared_ptr<const Config> config_;
   bool force_dry_run_;
   Books books_;
+  // The ledger is read piecemeal (state.ledger_complete false): books_.ledger
+  // holds every stored entry of a job that ended at or after this. Unset: it
+  // holds them all. Before a listing's ended jobs are counted, the entries
+  // of every job that could be one of them are read (from the earliest
+  // creation time among them, less kLedgerMargin), and before budgets sum a
+  // window, the entries of that window: so a job is never counted twice and
+  // a window never misses one. A warm start reads a few hours of it.
+  std::optional<TimePoint> ledger_floor_;
   EnforceTap tap_;
   Enforcer enforcer_;
   AlertOutbox* alerts_ = nullptr;

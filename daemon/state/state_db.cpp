@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 
 namespace rcw {
 namespace {
@@ -200,6 +201,19 @@ RatesByType ById(const std::vector<LearnedRate>& rates) {
   return out;
 }
 
+// A row of SELECT job_id, ended, pu, itwin_id, user_id, type, name FROM ledger.
+LedgerEntry LedgerRow(sqlite3_stmt* r) {
+  LedgerEntry e;
+  e.job_id = View(r, 0);
+  e.ended = FromMs(Int(r, 1));
+  e.processing_units = Real(r, 2);
+  e.itwin_id = View(r, 3);
+  e.user_id = View(r, 4);
+  e.type = ParseJobType(View(r, 5));
+  e.name = View(r, 6);
+  return e;
+}
+
 PersistentState WithoutLedger(const PersistentState& s) {
   PersistentState c;
   c.version = s.version;
@@ -372,7 +386,7 @@ Result<std::optional<std::string>> StateDb::Meta(const std::string& key) {
   return value;
 }
 
-Result<PersistentState> StateDb::Load() {
+Result<PersistentState> StateDb::Load(bool ledger) {
   PersistentState s;
   if (SchemaVersion() > 0) {
     // A read-only open of a database never written to (user_version 0): empty.
@@ -402,20 +416,11 @@ Result<PersistentState> StateDb::Load() {
     if (key == "ledger_pruned_before") s.ledger_pruned_before = OptTime(r, 1);
     if (key == "history_pruned_at") s.history_pruned_at = OptTime(r, 1);
   });
-  if (st.ok()) {
+  if (st.ok() && ledger) {
     st = each("SELECT job_id, ended, pu, itwin_id, user_id, type, name FROM ledger ORDER BY rowid",
-              [&](sqlite3_stmt* r) {
-                LedgerEntry e;
-                e.job_id = View(r, 0);
-                e.ended = FromMs(Int(r, 1));
-                e.processing_units = Real(r, 2);
-                e.itwin_id = View(r, 3);
-                e.user_id = View(r, 4);
-                e.type = ParseJobType(View(r, 5));
-                e.name = View(r, 6);
-                s.ledger.push_back(std::move(e));
-              });
+              [&](sqlite3_stmt* r) { s.ledger.push_back(LedgerRow(r)); });
   }
+  s.ledger_complete = ledger;
   if (st.ok()) {
     st = each("SELECT type, pu_per_hour, samples FROM rates ORDER BY rowid", [&](sqlite3_stmt* r) {
       s.rates.push_back({ParseJobType(Text(r, 0)), Real(r, 1), static_cast<int>(Int(r, 2))});
@@ -500,6 +505,21 @@ Result<PersistentState> StateDb::Load() {
   if (!st.ok()) return st;
   last_ = WithoutLedger(s);
   return s;
+}
+
+Result<LedgerEntries> StateDb::LoadLedger(std::optional<TimePoint> from, TimePoint before) {
+  // By the `ended` index: a warm start asks for the rows of a few hours.
+  Result<sqlite3_stmt*> st = Statement(
+      "SELECT job_id, ended, pu, itwin_id, user_id, type, name FROM ledger "
+      "WHERE ended >= ? AND ended < ? ORDER BY rowid");
+  if (!st.ok()) return st.status();
+  BindAll(*st, from ? ToMs(*from) : std::numeric_limits<std::int64_t>::min(), ToMs(before));
+  LedgerEntries out;
+  int rc;
+  while ((rc = sqlite3_step(*st)) == SQLITE_ROW) out.push_back(LedgerRow(*st));
+  sqlite3_reset(*st);
+  if (rc != SQLITE_DONE) return Error(rc, "cannot read the ledger");
+  return out;
 }
 
 Status StateDb::ReadHistory(TimePoint from, TimePoint to, const std::function<void(Job&&)>& row) {

@@ -39,8 +39,12 @@ class StateDb {
   StateDb(const StateDb&) = delete;
   StateDb& operator=(const StateDb&) = delete;
 
-  // Every table; remembered as what was last committed.
-  Result<PersistentState> Load();
+  // Every table (the ledger only when `ledger`; otherwise state.ledger is
+  // empty and ledger_complete false); remembered as what was last committed.
+  Result<PersistentState> Load(bool ledger = true);
+  // The ledger rows of jobs that ended at or after `from` (every row when
+  // unset) and before `before`, in the order written.
+  Result<LedgerEntries> LoadLedger(std::optional<TimePoint> from, TimePoint before);
   // See StateStore::Save. `meta` adds key/value pairs to the meta table in
   // the same transaction (and forces one).
   // `history` (may be null): rows to add and the prune to run.

@@ -95,9 +95,14 @@ Status StateStore::ImportLegacy() {
   return SyncDirectory(directory_);
 }
 
-Result<PersistentState> StateStore::Load() {
+Result<LedgerEntries> StateStore::LoadLedger(std::optional<TimePoint> from, TimePoint before) {
+  if (!db_) return Status(StatusCode::kUnavailable, DbPath() + ": not open");
+  return db_->LoadLedger(from, before);
+}
+
+Result<PersistentState> StateStore::Load(bool ledger) {
   if (Status s = OpenReadWrite(); !s.ok()) return s;
-  Result<PersistentState> state = db_->Load();
+  Result<PersistentState> state = db_->Load(ledger);
   if (!state.ok()) db_.reset();
   return state;
 }

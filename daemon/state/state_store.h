@@ -40,7 +40,12 @@ class StateStore {
   // the file: kInvalidConfig for a database written by a newer rc-watchdog
   // (the daemon exits 78), kBadResponse for a corrupt one, which is left as
   // it is (never re-created: that would forget spent budget).
-  Result<PersistentState> Load();
+  // With `ledger` false the ledger table is not read (state.ledger empty,
+  // ledger_complete false): LoadLedger reads what is needed.
+  Result<PersistentState> Load(bool ledger = true);
+  // The ledger rows of jobs that ended at or after `from` (all when unset)
+  // and before `before`. REQUIRES: Load() succeeded.
+  Result<LedgerEntries> LoadLedger(std::optional<TimePoint> from, TimePoint before);
   // For readers (`plan`): creates and writes nothing. No state.db: the files
   // of an earlier version if any, as they are, else an empty state.
   Result<PersistentState> LoadReadOnly() const;

@@ -258,5 +258,40 @@ TEST_CASE("saved() tells the store which entries are not persisted yet", "[budge
   CHECK(restarted.saved() == 2);
 }
 
+TEST_CASE("older entries read later go first, count as saved, and never count an id twice",
+          "[budget][ledger]") {
+  Ledger ledger;
+  // What a warm start read first: the recent entries; then one new job.
+  LedgerEntries recent;
+  Ledger source;
+  REQUIRE(source.Record(EndedJob({.id = "old1"}, "2026-11-01T00:00:00Z", 1)));
+  REQUIRE(source.Record(EndedJob({.id = "old2"}, "2026-11-02T00:00:00Z", 2)));
+  REQUIRE(source.Record(EndedJob({.id = "r1"}, "2026-11-20T00:00:00Z", 3)));
+  recent.push_back(source.entries()[2]);
+  ledger.Restore(recent);
+  REQUIRE(ledger.Record(EndedJob({.id = "new"}, "2026-11-21T00:00:00Z", 4)));
+  REQUIRE(ledger.saved() == 1);
+  // The older part, with a repeat of r1 and an entry with broken PUs.
+  LedgerEntries older = {source.entries()[0], source.entries()[1], source.entries()[2]};
+  LedgerEntry broken = source.entries()[0];
+  broken.job_id = "broken";
+  broken.processing_units = -1;
+  older.push_back(broken);
+  // r1 is in both: one entry is kept (the older part's, the first sighting).
+  CHECK(ledger.Prepend(std::move(older)) == 3);
+  REQUIRE(ledger.size() == 4);
+  CHECK(ledger.entries()[0].job_id == "old1");
+  CHECK(ledger.entries()[1].job_id == "old2");
+  CHECK(ledger.entries()[2].job_id == "r1");
+  CHECK(ledger.entries()[3].job_id == "new");
+  CHECK(ledger.saved() == 3);  // "new" is still the only unsaved entry
+  CHECK_FALSE(ledger.Contains("broken"));
+  CHECK_FALSE(ledger.Record(EndedJob({.id = "old1"}, "2026-11-01T00:00:00Z", 1)));
+  CHECK(ledger.Record(EndedJob({.id = "later"}, "2026-11-22T00:00:00Z", 5)));
+  CHECK(ledger.size() == 5);
+  CHECK(ledger.Prepend({}) == 0);
+  CHECK(ledger.size() == 5);
+}
+
 }  // namespace
 }  // namespace rcw

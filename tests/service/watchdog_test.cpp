@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -379,4 +380,84 @@ TEST_CASE("a reload's labels apply to the alerts of the next poll") {
   fx.watchdog->Cycle();
   REQUIRE(outbox.LastNames() == std::vector<std::string>{"RcWatchdogJobNearLimit"});
   CHECK(outbox.published.back().alerts[0].Label("env") == "prod");
+}
+
+namespace {
+
+std::string EndedJobJson(const std::string& id, TimePoint created, TimePoint ended, double pu) {
+  return R"({"id":")" + id + R"(","state":"Success","iTwinId":")" + std::string(kItwin) +
+         R"(","type":"MeshSampling","executionInfo":{"createdDateTime":")" +
+         FormatTimestampMs(created) + R"(","startedDateTime":")" + FormatTimestampMs(created) +
+         R"(","endedDateTime":")" + FormatTimestampMs(ended) + R"(","processingUnits":)" +
+         std::to_string(pu) + "}}";
+}
+
+// The ledger rows in state.db, by job id.
+std::map<std::string, int> LedgerRows(const std::string& dir) {
+  Result<PersistentState> s = StateStore(dir).LoadReadOnly();
+  REQUIRE(s.ok());
+  std::map<std::string, int> rows;
+  for (const LedgerEntry& e : s->ledger) ++rows[std::string(e.job_id.view())];
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("a restart reads the ledger piecemeal and still counts each job once, budgets whole") {
+  // Run 1 counts two ended jobs: A (ended 5 h ago, before the incremental
+  // horizon) and B (ended a minute ago); the Queued job holds the horizon.
+  constexpr const char* kOld = "0a000000-0000-4000-8000-00000000000a";
+  constexpr const char* kNew = "0b000000-0000-4000-8000-00000000000b";
+  Fixture fx;
+  const TimePoint now = fx.clock.Now();
+  fx.server.pages[kItwin] = {{ApiJobJson(kJob, "Queued", kItwin, FormatTimestampMs(now - 5min)),
+                              EndedJobJson(kOld, now - 6h, now - 5h, 5),
+                              EndedJobJson(kNew, now - 2min, now - 1min, 5)}};
+  REQUIRE(fx.watchdog->Cycle().complete);
+  REQUIRE(fx.watchdog->Save().ok());
+  REQUIRE(LedgerRows(fx.dir.path()) == std::map<std::string, int>{{kOld, 1}, {kNew, 1}});
+  const Config first = fx.watchdog->config();
+  fx.watchdog.reset();
+
+  // Run 2 starts as the daemon does: without the ledger.
+  StateStore store(fx.dir.path());
+  Result<PersistentState> state = store.Load(/*ledger=*/false);
+  REQUIRE(state.ok());
+  REQUIRE_FALSE(state->ledger_complete);
+  REQUIRE(state->ledger.empty());
+  auto config = std::make_shared<Config>(first);
+
+  SECTION("an incremental listing: B is not counted again") {
+    fx.clock.Advance(1min);
+    Watchdog w(fx.api, fx.audit, store, fx.clock, nullptr, nullptr, std::move(*state), config,
+               false);
+    REQUIRE(w.Cycle().complete);
+    REQUIRE(w.Save().ok());
+    CHECK_THAT(fx.server.list_urls.back(), !Catch::Contains(Bound(fx.clock.Now() - 7 * 24h)));
+    CHECK(LedgerRows(fx.dir.path()) == std::map<std::string, int>{{kOld, 1}, {kNew, 1}});
+  }
+  SECTION("a full listing two hours later: A is listed again and not counted again") {
+    fx.clock.Advance(2h);
+    Watchdog w(fx.api, fx.audit, store, fx.clock, nullptr, nullptr, std::move(*state), config,
+               false);
+    REQUIRE(w.Cycle().complete);
+    REQUIRE(w.Save().ok());
+    CHECK_THAT(fx.server.list_urls.back(), Catch::Contains(Bound(fx.clock.Now() - 7 * 24h)));
+    CHECK(LedgerRows(fx.dir.path()) == std::map<std::string, int>{{kOld, 1}, {kNew, 1}});
+  }
+  SECTION("a daily budget sums A, which the incremental listing does not show") {
+    BudgetConfig daily;
+    daily.name = "daily";
+    daily.limit = 8;  // A + B = 10: exceeded; B alone would not be
+    daily.action = BudgetAction::kCancelQueued;
+    config->budgets = {daily};
+    config->policies.clear();
+    fx.clock.Advance(1min);
+    Watchdog w(fx.api, fx.audit, store, fx.clock, nullptr, nullptr, std::move(*state), config,
+               false);
+    REQUIRE(w.Cycle().complete);
+    CHECK(fx.Deletes() == 1);  // the Queued job, by the budget
+    REQUIRE(w.Save().ok());
+    CHECK(LedgerRows(fx.dir.path()) == std::map<std::string, int>{{kOld, 1}, {kNew, 1}});
+  }
 }
