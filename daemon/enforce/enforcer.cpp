@@ -137,6 +137,7 @@ Status Enforcer::RecordFindings(const CycleView& view, TimePoint now) {
     PendingCancel p = MakePending(f, job, now);
     AuditEvent e = Line(p, warn ? "warning" : "violation", now);
     e.message = DescribeFinding(f, owner);
+    if (f.exempt) e.exempt = true;
     lines.push_back(std::move(e));
     if (warn) {
       if (observer_) observer_->OnWarning(owner);

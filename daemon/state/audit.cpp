@@ -40,6 +40,7 @@ std::string AuditEvent::ToJson() const {
   Field(w, "outcome", outcome);
   Field(w, "message", message);
   if (dry_run) w.Key("dry_run").Bool(*dry_run);
+  if (exempt) w.Key("exempt").Bool(*exempt);
   w.EndObject();
   return w.Take();
 }

@@ -25,6 +25,7 @@ struct AuditEvent {
   std::string outcome;
   std::string message;
   std::optional<bool> dry_run;  // set on lines that a real run would act on
+  std::optional<bool> exempt;   // set on warnings and violations of an exempt job
 
   // The JSON line, without the newline. Empty fields are left out.
   std::string ToJson() const;

@@ -56,8 +56,10 @@ class Enforcement(unittest.TestCase):
         self.assertEqual(results[ids["runaway"]]["limit"], "max_runtime")
         self.assertEqual(results[ids["stuck"]]["policy"], "queued-30m")
         self.assertEqual(results[ids["stuck"]]["limit"], "max_queued")
-        violations = {e["job_id"] for e in ws.events("violation")}
+        violations = {e["job_id"]: e for e in ws.events("violation")}
         self.assertIn(ids["keep"], violations)  # exempt: recorded, never cancelled
+        self.assertIs(violations[ids["keep"]].get("exempt"), True)
+        self.assertNotIn("exempt", violations[ids["runaway"]])
         # The cancellations are followed until the jobs are Cancelled.
         self.sim.advance(60)
         ws.once()

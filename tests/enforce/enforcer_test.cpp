@@ -155,6 +155,27 @@ TEST_CASE("warnings are audited once per job") {
   CHECK(w.Deletes() == 0);
 }
 
+TEST_CASE("a violation of an exempt job is audited with exempt true and cancels nothing") {
+  World w;
+  w.AddJob("job-1");
+  w.AddJob("job-2");
+  w.Violates(0, false);
+  w.findings.back().exempt = true;
+  w.Violates(1, false, Severity::kWarn);
+  REQUIRE(w.Cycle().ok());
+  auto violations = w.audit.Of("violation");
+  REQUIRE(violations.size() == 1);
+  CHECK(violations[0].exempt == true);
+  CHECK_THAT(violations[0].ToJson(), Catch::Contains(R"("exempt":true)"));
+  CHECK_THAT(violations[0].message, Catch::EndsWith("(exempt)"));
+  auto warnings = w.audit.Of("warning");
+  REQUIRE(warnings.size() == 1);
+  CHECK_FALSE(warnings[0].exempt);
+  CHECK_THAT(warnings[0].ToJson(), !Catch::Contains("exempt"));
+  CHECK(w.Deletes() == 0);
+  CHECK(w.audit.Of("cancel_requested").empty());
+}
+
 TEST_CASE("404 is not_found and 403 is failed, neither retried") {
   World w;
   w.AddJob("job-1");
