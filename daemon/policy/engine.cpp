@@ -73,17 +73,23 @@ std::optional<Finding> CheckUnits(const Job& job, const PolicyConfig& p, const E
   f.observed = *pu;
   f.threshold = *p.limits.max_processing_units;
   f.estimated = estimated;
-  if (f.observed > f.threshold) {
+  // A running job's units grow at its type's rate (reported units mostly
+  // come with ended jobs). `grace` is time: at that rate, the units a job
+  // uses during it. Without a known rate there is no way to tell, and the
+  // limit applies as it is.
+  std::optional<double> rate = in.rates ? in.rates->RatePerHour(job.type) : std::nullopt;
+  if (rate && *rate <= 0) rate.reset();
+  double grace_units = rate ? *rate * std::chrono::duration<double>(p.grace).count() / 3600 : 0;
+  double cancel_above = f.threshold + grace_units;
+  if (f.observed > cancel_above) {
     f.severity = Severity::kViolation;
     return f;
   }
+  // Over the limit but within its grace, or past warn_at: a warning.
   if (p.warn_at && f.observed >= *p.warn_at * f.threshold) {
     f.severity = Severity::kWarn;
-    // Reported units only come with ended jobs; a running job's grow at its
-    // type's estimated rate.
-    std::optional<double> rate = estimated ? in.rates->RatePerHour(job.type) : std::nullopt;
-    if (rate && *rate > 0) {
-      double hours = (f.threshold - f.observed) / *rate;
+    if (rate) {
+      double hours = (cancel_above - f.observed) / *rate;
       auto ahead = std::chrono::duration<double>(std::clamp(hours, 0.0, 24.0 * 366) * 3600);
       f.cancel_at = in.now + std::chrono::duration_cast<Millis>(ahead);
     }

@@ -316,6 +316,20 @@ int Service::FinishOnce(TimePoint started_local, CycleSummary last) {
     left = std::to_string(n) + " cancellations without a final outcome after " +
            FormatDuration(std::chrono::duration_cast<Seconds>(local_clock_.Now() - started_local));
   }
+  // Violators the safety limits held back are still running: the next run
+  // (or the next poll of a daemon) takes them. Incomplete data is the line
+  // below.
+  std::string held;
+  std::size_t held_count = 0;
+  for (const auto& [reason, n] : watchdog_->held_back()) {
+    if (reason == "incomplete_data" || watchdog_->dry_run()) continue;
+    held_count += n;
+    held += (held.empty() ? "" : ", ") + reason + " " + std::to_string(n);
+  }
+  if (held_count > 0) {
+    left += (left.empty() ? "" : "; ") + std::to_string(held_count) +
+            " violators held back by the safety limits (" + held + ")";
+  }
   if (!last.complete || !last.error.empty()) {
     left += (left.empty() ? "" : "; ") + std::string("last poll incomplete: ") +
             (last.error.empty() ? "listing incomplete" : last.error);

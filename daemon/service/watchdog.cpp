@@ -130,6 +130,7 @@ CycleSummary Watchdog::CycleOrThrow() {
   // The previous listing is not needed once a new one starts: its memory is
   // reused, so a poll holds one listing, not two.
   last_cancelling_.clear();
+  held_back_.clear();
   books_.history.Detach();  // unsaved history rows borrowed from the listing reused now
   std::vector<Job> recycled = std::move(last_jobs_);
   last_jobs_.clear();

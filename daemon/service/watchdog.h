@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -64,6 +65,10 @@ class Watchdog {
   std::size_t unsent() const { return enforcer_.unsent(); }
   // The earliest retry time of those, whatever the gate says now.
   std::optional<TimePoint> NextAttempt() const { return enforcer_.NextAttempt(); }
+  // Violators the latest poll (and its deadline re-checks) held back from a
+  // cancellation, by reason: max_per_cycle, max_per_hour, circuit_breaker,
+  // incomplete_data. `run --once` reports them as work left (exit 75).
+  const std::map<std::string, std::size_t, std::less<>>& held_back() const { return held_back_; }
   // One line about the latest listing, for STATUS= (set before enforcing).
   const std::string& status() const { return status_; }
 
@@ -98,6 +103,7 @@ class Watchdog {
       if (inner_) inner_->OnConfirmed(policy);
     }
     void OnBlocked(std::string_view reason, std::size_t count) override {
+      w_.held_back_[std::string(reason)] += count;
       if (inner_) inner_->OnBlocked(reason, count);
     }
     void OnAccepted(const PendingCancel& p, TimePoint at) override;
@@ -172,6 +178,7 @@ class Watchdog {
   std::set<std::uint32_t> last_cancelling_;  // jobs (indexes) already decided on
   std::function<bool()> progress_;
   std::string status_ = "starting";
+  std::map<std::string, std::size_t, std::less<>> held_back_;  // see held_back()
   TimePoint save_retry_at_{};  // RunDue holds until then after a failed save
 };
 

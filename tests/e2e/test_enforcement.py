@@ -147,7 +147,10 @@ class Enforcement(unittest.TestCase):
             job(name="d", created_ago=60, queue_seconds=60, run_seconds=10 * H),
         ])
         ws = self.workspace(enforcement={"max_cancels_per_cycle": 1})
-        ws.once()
+        proc = ws.once(check=False)
+        # The one held back still runs: work left for the next run.
+        self.assertEqual(proc.returncode, 75, proc.stderr)
+        self.assertIn("1 violators held back by the safety limits (max_per_cycle 1)", proc.stderr)
         self.assertEqual([r["job_id"] for r in self.sim.deletes()], [ids[1]])
         blocked = ws.events("cancel_blocked")
         self.assertEqual([(e["job_id"], e["outcome"]) for e in blocked],
@@ -158,9 +161,11 @@ class Enforcement(unittest.TestCase):
                                run_seconds=10 * H) for i in range(3)] +
                           [job(name="ok%d" % i, created_ago=60) for i in range(5)])
         ws = self.workspace(enforcement={"max_cancels_per_hour": 2})
-        ws.once()
+        self.assertEqual(ws.once(check=False).returncode, 75)
         self.assertEqual(len(self.sim.deletes()), 2)
-        ws.once()
+        proc = ws.once(check=False)
+        self.assertEqual(proc.returncode, 75, proc.stderr)
+        self.assertIn("(max_per_hour 1)", proc.stderr)
         self.assertEqual(len(self.sim.deletes()), 2)
         self.assertTrue(any(e["outcome"] == "max_per_hour" for e in ws.events("cancel_blocked")))
 
@@ -169,7 +174,9 @@ class Enforcement(unittest.TestCase):
                                run_seconds=10 * H) for i in range(3)] +
                           [job(name="ok", created_ago=60)])
         ws = self.workspace()
-        ws.once()
+        proc = ws.once(check=False)
+        self.assertEqual(proc.returncode, 75, proc.stderr)
+        self.assertIn("(circuit_breaker 3)", proc.stderr)
         self.assertEqual(self.sim.deletes(), [])
         blocked = ws.events("cancel_blocked")
         self.assertEqual(len(blocked), 3)
@@ -200,7 +207,7 @@ class Enforcement(unittest.TestCase):
                                run_seconds=10 * H) for i in range(15)] +
                           [job(name="ok%d" % i, created_ago=60) for i in range(5)])
         ws = self.workspace(policies=[{"name": "runtime-2h", "limits": {"max_runtime": "2h"}}])
-        ws.once()
+        self.assertEqual(ws.once(check=False).returncode, 75)
         self.assertEqual(self.sim.deletes(), [])
         blocked = ws.events("cancel_blocked")
         self.assertEqual(len(blocked), 15)

@@ -337,3 +337,40 @@ TEST_CASE("a warning tells when the job will be cancelled: start + limit + grace
   REQUIRE(est.findings[0].cancel_at.has_value());
   CHECK(std::chrono::abs(*est.findings[0].cancel_at - (kNow + 30min)) < 1s);
 }
+
+TEST_CASE("grace applies to max_processing_units as the units used at the type's rate during it") {
+  // 100 units, 30 minutes of grace at 40 units an hour: cancelled above 120.
+  Fixture fx;
+  PolicyConfig units = Policy("pu");
+  units.limits.max_processing_units = 100;
+  units.grace = 30min;
+  fx.config.policies = {units};
+  fx.config.pu_per_hour[static_cast<int>(JobType::kPointCloudConversion)] = 40;
+  RateEstimator rates(fx.config);
+  fx.jobs = {Active("in-grace", 2h + 45min), Active("past-grace", 3h + 7min + 30s)};
+  EvalInputs in;
+  in.config = &fx.config;
+  in.jobs = &fx.jobs;
+  in.rates = &rates;
+  in.now = kNow;
+  Evaluation ev = Evaluate(in);
+  REQUIRE(ev.findings.size() == 1);  // 110 units: over the limit, within its grace
+  CHECK(ev.findings[0].job_index == 1);
+  CHECK(ev.findings[0].severity == Severity::kViolation);
+  CHECK(ev.findings[0].cancel);
+
+  // With warn_at, the job in its grace is warned, with the moment it reaches 120.
+  fx.config.policies[0].warn_at = 0.8;
+  ev = Evaluate(in);
+  REQUIRE(ev.findings.size() == 2);
+  CHECK(ev.findings[0].severity == Severity::kWarn);
+  CHECK_FALSE(ev.findings[0].cancel);
+  REQUIRE(ev.findings[0].cancel_at.has_value());
+  CHECK(std::chrono::abs(*ev.findings[0].cancel_at - (kNow + 15min)) < 1s);
+
+  // Without grace the same job is cancelled.
+  fx.config.policies[0].grace = Seconds{0};
+  ev = Evaluate(in);
+  REQUIRE(ev.findings.size() == 2);
+  CHECK(ev.findings[0].severity == Severity::kViolation);
+}
