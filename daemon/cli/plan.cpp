@@ -134,6 +134,12 @@ int RunPlan(const std::vector<std::string>& argv) {
                                format_text == "json" ? PlanFormat::kJson : PlanFormat::kTable,
                                listing ? &*listing : nullptr, economy ? &*economy : nullptr);
   std::fwrite(out.data(), 1, out.size(), stdout);
+  if (!complete) {
+    // What could be listed is shown, but a script must not take it for the
+    // whole picture (wrong credentials, an unreachable API).
+    std::fprintf(stderr, "rc-watchdog plan: the listing was incomplete (exit 1)\n");
+    return kExitFailure;
+  }
   return kExitOk;
 }
 

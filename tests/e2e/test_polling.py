@@ -171,6 +171,15 @@ class Polling(unittest.TestCase):
         self.assertIn("requests: %d for this poll" % sent, table)
         self.assertNotIn("warning: polls like this one", table)
 
+    def test_plan_exits_1_when_its_listing_fails(self):
+        # A plan that could not list what it watches must not look like "nothing to do".
+        ws = self.workspace()
+        self.sim.faults([{"match": {"op": "list_jobs"}, "kind": "status", "status": 403}])
+        proc = ws.run("plan", "-c", ws.config, check=False)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("warning: ", proc.stderr)
+        self.assertIn("the listing was incomplete", proc.stderr)
+
 
 if __name__ == "__main__":
     main()
