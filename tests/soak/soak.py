@@ -119,13 +119,25 @@ def fault_rules(rough):
     ]
 
 
+def binary_sanitizer(path):
+    """'tsan', 'asan' or '' by the runtime's entry point in the executable (a dynamic
+    symbol with g++, the linked-in runtime with clang)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return "tsan" if b"__tsan_init" in data else "asan" if b"__asan_init" in data else ""
+
+
 class Daemon:
     def __init__(self, workdir, config):
         self.workdir, self.config = workdir, config
         self.proc = None
         self.lifetimes = []  # (start real, end real or None)
         self.rss = []        # (real ts, kB, lifetime index)
-        self.sanitizer = None  # "asan" or "tsan" when the binary is instrumented
+        # "asan" or "tsan" when the binary is instrumented. Read from the binary, not from
+        # the process's memory map: a first sample taken before exec (or before the loader
+        # mapped libasan) saw no runtime, and the ASan daemon's RSS was then judged against
+        # the plain bound.
+        self.sanitizer = binary_sanitizer(BINARY)
 
     def start(self):
         log = open(os.path.join(self.workdir, "daemon.log"), "a")
@@ -144,10 +156,6 @@ class Daemon:
 
     def sample(self):
         try:
-            if self.sanitizer is None and not self.rss:
-                with open(f"/proc/{self.proc.pid}/maps") as f:
-                    maps = f.read()
-                self.sanitizer = "tsan" if "libtsan" in maps else "asan" if "libasan" in maps else ""
             with open(f"/proc/{self.proc.pid}/status") as f:
                 for line in f:
                     if line.startswith("VmRSS:"):
