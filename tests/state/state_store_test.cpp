@@ -204,6 +204,27 @@ TEST_CASE("a save without change writes nothing, a new ledger entry writes one r
   CHECK(loaded->ledger[1].job_id == "job-new");
 }
 
+TEST_CASE("after a big first save the write-ahead log is cut back to 4 MiB, not kept at its peak") {
+  testing::TempDir dir;
+  StateStore store(dir.path());
+  REQUIRE(store.Load().ok());
+  PersistentState s;
+  LedgerEntries ledger;
+  for (int n = 0; n < 60000; ++n) {
+    ledger.push_back(Entry("job-" + std::to_string(n), "2026-11-28T00:00:00Z", n));
+  }
+  REQUIRE(store.Save(s, ledger, 0).ok());
+  std::uintmax_t peak = SizeOr0(store.DbPath() + "-wal");
+  REQUIRE(peak > 4u << 20);  // the first save's transaction is bigger than the limit
+  // The next write starts the log over after the checkpoint and truncates it.
+  ledger.push_back(Entry("job-new", "2026-11-29T00:00:00Z", 3));
+  REQUIRE(store.Save(s, ledger, ledger.size() - 1).ok());
+  CHECK(SizeOr0(store.DbPath() + "-wal") <= 4u << 20);
+  Result<PersistentState> loaded = StateStore(dir.path()).Load();
+  REQUIRE(loaded.ok());
+  CHECK(loaded->ledger.size() == 60001);
+}
+
 // The table has no key on job_id (the daemon's Ledger saves each id once);
 // a second row of an id, if one is ever written, is dropped on restore.
 TEST_CASE("a job id saved twice counts its first row once restored") {
