@@ -52,11 +52,15 @@ struct Fixture {
   std::vector<Job> jobs;
   std::map<std::string, TimePoint> first_seen;
   TimePoint now = kNow;
+  const RateEstimator* rates = nullptr;
+  const std::vector<BudgetGroupStatus>* budgets = nullptr;
 
   Evaluation Run() {
     EvalInputs in;
     in.config = &config;
     in.jobs = &jobs;
+    in.rates = rates;
+    in.budgets = budgets;
     in.first_seen_active = [this](std::string_view id) -> std::optional<TimePoint> {
       auto it = first_seen.find(std::string(id));
       return it == first_seen.end() ? std::nullopt : std::optional<TimePoint>(it->second);
@@ -221,12 +225,8 @@ TEST_CASE("max_processing_units falls back to the estimate from the rate") {
   fx.config.pu_per_hour[static_cast<int>(JobType::kPointCloudConversion)] = 40;
   RateEstimator rates(fx.config);
   fx.jobs = {Active("long", 3h), Active("short", 2h)};  // ~120 and ~80 units
-  EvalInputs in;
-  in.config = &fx.config;
-  in.jobs = &fx.jobs;
-  in.rates = &rates;
-  in.now = kNow;
-  Evaluation ev = Evaluate(in);
+  fx.rates = &rates;
+  Evaluation ev = fx.Run();
   REQUIRE(ev.findings.size() == 1);
   CHECK(ev.findings[0].job_index == 0);
   CHECK(ev.findings[0].estimated);
@@ -284,12 +284,8 @@ TEST_CASE("exceeded budgets find the running jobs of their group") {
   status.limit = 100;
   status.exceeded = true;
   std::vector<BudgetGroupStatus> budgets = {status};
-  EvalInputs in;
-  in.config = &fx.config;
-  in.jobs = &fx.jobs;
-  in.budgets = &budgets;
-  in.now = kNow;
-  Evaluation ev = Evaluate(in);
+  fx.budgets = &budgets;
+  Evaluation ev = fx.Run();
   REQUIRE(ev.findings.size() == 2);
   CHECK(ev.findings[0].job_index == 0);
   CHECK(ev.findings[0].cancel);  // Queued: cancel_queued cancels it
@@ -325,12 +321,8 @@ TEST_CASE("a warning tells when the job will be cancelled: start + limit + grace
   pu.config.pu_per_hour[static_cast<int>(JobType::kPointCloudConversion)] = 40;
   RateEstimator rates(pu.config);
   pu.jobs = {Active("short", 2h)};
-  EvalInputs in;
-  in.config = &pu.config;
-  in.jobs = &pu.jobs;
-  in.rates = &rates;
-  in.now = kNow;
-  Evaluation est = Evaluate(in);
+  pu.rates = &rates;
+  Evaluation est = pu.Run();
   REQUIRE(est.findings.size() == 1);
   CHECK(est.findings[0].severity == Severity::kWarn);
   CHECK(est.findings[0].estimated);
@@ -348,12 +340,8 @@ TEST_CASE("grace applies to max_processing_units as the units used at the type's
   fx.config.pu_per_hour[static_cast<int>(JobType::kPointCloudConversion)] = 40;
   RateEstimator rates(fx.config);
   fx.jobs = {Active("in-grace", 2h + 45min), Active("past-grace", 3h + 7min + 30s)};
-  EvalInputs in;
-  in.config = &fx.config;
-  in.jobs = &fx.jobs;
-  in.rates = &rates;
-  in.now = kNow;
-  Evaluation ev = Evaluate(in);
+  fx.rates = &rates;
+  Evaluation ev = fx.Run();
   REQUIRE(ev.findings.size() == 1);  // 110 units: over the limit, within its grace
   CHECK(ev.findings[0].job_index == 1);
   CHECK(ev.findings[0].severity == Severity::kViolation);
@@ -361,7 +349,7 @@ TEST_CASE("grace applies to max_processing_units as the units used at the type's
 
   // With warn_at, the job in its grace is warned, with the moment it reaches 120.
   fx.config.policies[0].warn_at = 0.8;
-  ev = Evaluate(in);
+  ev = fx.Run();
   REQUIRE(ev.findings.size() == 2);
   CHECK(ev.findings[0].severity == Severity::kWarn);
   CHECK_FALSE(ev.findings[0].cancel);
@@ -370,7 +358,7 @@ TEST_CASE("grace applies to max_processing_units as the units used at the type's
 
   // Without grace the same job is cancelled.
   fx.config.policies[0].grace = Seconds{0};
-  ev = Evaluate(in);
+  ev = fx.Run();
   REQUIRE(ev.findings.size() == 2);
   CHECK(ev.findings[0].severity == Severity::kViolation);
 }

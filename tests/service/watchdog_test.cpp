@@ -415,7 +415,7 @@ TEST_CASE("a restart reads the ledger piecemeal and still counts each job once, 
                               EndedJobJson(kNew, now - 2min, now - 1min, 5)}};
   REQUIRE(fx.watchdog->Cycle().complete);
   REQUIRE(fx.watchdog->Save().ok());
-  REQUIRE(LedgerRows(fx.dir.path()) == std::map<std::string, int>{{kOld, 1}, {kNew, 1}});
+  REQUIRE(LedgerRows(fx.dir.path()) == (std::map<std::string, int>{{kOld, 1}, {kNew, 1}}));
   const Config first = fx.watchdog->config();
   fx.watchdog.reset();
 
@@ -426,24 +426,25 @@ TEST_CASE("a restart reads the ledger piecemeal and still counts each job once, 
   REQUIRE_FALSE(state->ledger_complete);
   REQUIRE(state->ledger.empty());
   auto config = std::make_shared<Config>(first);
+  const std::map<std::string, int> each_once{{kOld, 1}, {kNew, 1}};
+  // Run 2's first poll, `later` after run 1's, and its save.
+  auto restart_and_poll = [&](Seconds later) {
+    fx.clock.Advance(later);
+    Watchdog w(fx.api, fx.audit, store, fx.clock, nullptr, nullptr, std::move(*state), config,
+               false);
+    REQUIRE(w.Cycle().complete);
+    REQUIRE(w.Save().ok());
+  };
 
   SECTION("an incremental listing: B is not counted again") {
-    fx.clock.Advance(1min);
-    Watchdog w(fx.api, fx.audit, store, fx.clock, nullptr, nullptr, std::move(*state), config,
-               false);
-    REQUIRE(w.Cycle().complete);
-    REQUIRE(w.Save().ok());
+    restart_and_poll(1min);
     CHECK_THAT(fx.server.list_urls.back(), !Catch::Contains(Bound(fx.clock.Now() - 7 * 24h)));
-    CHECK(LedgerRows(fx.dir.path()) == std::map<std::string, int>{{kOld, 1}, {kNew, 1}});
+    CHECK(LedgerRows(fx.dir.path()) == each_once);
   }
   SECTION("a full listing two hours later: A is listed again and not counted again") {
-    fx.clock.Advance(2h);
-    Watchdog w(fx.api, fx.audit, store, fx.clock, nullptr, nullptr, std::move(*state), config,
-               false);
-    REQUIRE(w.Cycle().complete);
-    REQUIRE(w.Save().ok());
+    restart_and_poll(2h);
     CHECK_THAT(fx.server.list_urls.back(), Catch::Contains(Bound(fx.clock.Now() - 7 * 24h)));
-    CHECK(LedgerRows(fx.dir.path()) == std::map<std::string, int>{{kOld, 1}, {kNew, 1}});
+    CHECK(LedgerRows(fx.dir.path()) == each_once);
   }
   SECTION("a daily budget sums A, which the incremental listing does not show") {
     BudgetConfig daily;
@@ -452,12 +453,8 @@ TEST_CASE("a restart reads the ledger piecemeal and still counts each job once, 
     daily.action = BudgetAction::kCancelQueued;
     config->budgets = {daily};
     config->policies.clear();
-    fx.clock.Advance(1min);
-    Watchdog w(fx.api, fx.audit, store, fx.clock, nullptr, nullptr, std::move(*state), config,
-               false);
-    REQUIRE(w.Cycle().complete);
+    restart_and_poll(1min);
     CHECK(fx.Deletes() == 1);  // the Queued job, by the budget
-    REQUIRE(w.Save().ok());
-    CHECK(LedgerRows(fx.dir.path()) == std::map<std::string, int>{{kOld, 1}, {kNew, 1}});
+    CHECK(LedgerRows(fx.dir.path()) == each_once);
   }
 }
