@@ -207,7 +207,8 @@ Result<std::string> RealityConversionClient::NextPageUrl(
 }
 
 ApiResult<ListStats> RealityConversionClient::ListJobs(const ListQuery& query,
-                                                       std::vector<Job>& out, Millis max_wait) {
+                                                       std::vector<Job>& out, Millis max_wait,
+                                                       const PageFold* fold) {
   if (!base_url_status_.ok()) {
     return NotSent(ApiOutcome::kClientError, "list_jobs: " + base_url_status_.message());
   }
@@ -229,11 +230,12 @@ ApiResult<ListStats> RealityConversionClient::ListJobs(const ListQuery& query,
     // Decoded in place, at the end of `out` (no Job moved through a callback).
     Status page = DecodeJobPage(PaddedJson::Borrow(response->body), out, next);
     if (!query.states.empty()) {
-      out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(before), out.end(),
-                               unwanted),
-                out.end());
+      out.erase(
+          std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(before), out.end(), unwanted),
+          out.end());
     }
     stats.jobs += out.size() - before;
+    if (fold && *fold) (*fold)(out, before);
     if (!page.ok()) return ErrorFromBody(what, *response, page);
     if (!next) return stats;
     url = NextPageUrl(*next, stats.pages, seen);

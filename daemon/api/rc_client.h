@@ -77,8 +77,12 @@ class RealityConversionClient {
   // Appends the jobs to `out`, each decoded in place (no per-job move or
   // callback: the poller's path, 100,000 jobs a poll); on error the jobs of
   // the pages read so far stay appended.
+  // `fold`, when set, runs after each page is decoded and may remove jobs
+  // from out[from, end): the poller drops the ended jobs it counted before
+  // there, so a listing of 100,000 such jobs never holds them all.
+  using PageFold = std::function<void(std::vector<Job>& out, std::size_t from)>;
   ApiResult<ListStats> ListJobs(const ListQuery& query, std::vector<Job>& out,
-                                Millis max_wait = Millis{0});
+                                Millis max_wait = Millis{0}, const PageFold* fold = nullptr);
   // The same, handing each job to `on_job` once the listing has ended.
   ApiResult<ListStats> ListJobs(const ListQuery& query, const std::function<void(Job&&)>& on_job,
                                 Millis max_wait = Millis{0});

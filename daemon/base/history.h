@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <optional>
 #include <string_view>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/job.h"
+#include "base/ledger_entry.h"
 
 namespace rcw {
 
@@ -28,14 +30,18 @@ inline std::string_view HistoryName(std::string_view name) {
 
 // What one save adds to and prunes from the history table.
 struct HistoryBatch {
-  // Ended jobs seen for the first time, in the order seen (id, name, type,
-  // iTwin, user, created/started/ended, final state, processing units).
-  // Borrowed: valid until the batch's History changes.
+  // Ended jobs without processing units seen for the first time, in the
+  // order seen (id, name, type, iTwin, user, created/started/ended, final
+  // state). Borrowed: valid until the batch's History changes.
   std::vector<const Job*> rows;
+  // The jobs the ledger counted since the last save: a row each, made of
+  // the ledger entry ledger[ledger_saved + k] of the same save and counted[k]
+  // (Ledger::unsaved_history()). Null: none.
+  const std::deque<CountedHistory>* counted = nullptr;
   // When set: delete the rows of jobs that ended before it.
   std::optional<TimePoint> prune_before;
 
-  bool empty() const { return rows.empty() && !prune_before; }
+  bool empty() const { return rows.empty() && (!counted || counted->empty()) && !prune_before; }
 };
 
 }  // namespace rcw

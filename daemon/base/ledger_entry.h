@@ -28,6 +28,16 @@ struct LedgerEntry {
   CompactString name;
 };
 
+// What the history row of a counted job (base/history.h) holds beyond its
+// ledger entry. The ledger keeps one for each entry not saved yet, so a job
+// counted as its page arrives needs no copy of itself until the save.
+struct CountedHistory {
+  TimePoint created{};
+  TimePoint started{};  // meaningful when has_started
+  JobState state = JobState::kUnknown;
+  bool has_started = false;
+};
+
 // The ledger's entries. A deque, not a vector: it grows in blocks, never by
 // moving every entry to a buffer twice the size, so a month of 90,000 entries
 // (16.6 MB) never needs 50 MB for a moment while the poll's listing is alive.

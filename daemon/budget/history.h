@@ -1,15 +1,17 @@
 // The job history the budget stage keeps for `backtest`: which ended jobs the
 // next save adds to state.db's history table, and when that table is pruned.
-// A row per ended job, never a copy per poll: a job enters when the ledger
-// counts it (Ledger::Record returned true, which happens once per id), or,
-// for an ended job the API reported without processing units, the first time
-// this process sees it (such ids are remembered in memory until they leave
-// the listing, so a restart may write one of them twice; backtest keeps the
-// first row of an id).
+// A row per ended job, never a copy per poll:
+// - a job the ledger counts (Ledger::Record returned true, once per id) gets
+//   its row from its ledger entry and the fields the ledger keeps with it
+//   until the save (Ledger::unsaved_history, HistoryBatch::counted): a job
+//   counted as its page arrives is not kept anywhere else;
+// - an ended job the API reported without processing units is added here the
+//   first time this process sees it (such ids are remembered in memory until
+//   they leave the listing, so a restart may write one of them twice;
+//   backtest keeps the first row of an id).
 //
-// Memory: the cold first listing brings 100,000 ended jobs at once. Rather
-// than copy each (288 bytes), the history borrows them from the listing by
-// index: 4 bytes a job. The listing's owner keeps it alive and tells the
+// Memory: the rows added here are borrowed from the listing by index (4 bytes
+// a job), not copied. The listing's owner keeps it alive and tells the
 // history where it went (Rebind), copies what is still unsaved before reusing
 // it (Detach), or drops the borrowed rows when it was lost (DropBorrowed).
 #pragma once
@@ -29,9 +31,8 @@ class History {
   // How often the history table is pruned.
   static constexpr Seconds kPruneEvery{86400};
 
-  // listing[index], which the ledger counted just now. REQUIRES: it ended,
-  // and `listing` is the vector of every Add since the last Detach,
-  // DropBorrowed or MarkSaved.
+  // listing[index], an ended job. REQUIRES: `listing` is the vector of every
+  // Add since the last Detach, DropBorrowed or MarkSaved.
   void Add(const std::vector<Job>& listing, std::uint32_t index);
   // An ended job without processing units (the ledger does not count it):
   // added the first time this process sees it.

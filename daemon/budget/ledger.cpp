@@ -25,13 +25,20 @@ bool Ledger::Record(const Job& job) {
     return false;
   }
   if (pruned_before_ && *job.ended < *pruned_before_) return false;  // counted, then pruned
-  return Add(LedgerEntry{.job_id = job.id,
-                         .ended = *job.ended,
-                         .processing_units = *job.processing_units,
-                         .itwin_id = job.itwin_id.view(),
-                         .user_id = job.user_id.view(),
-                         .type = job.type,
-                         .name = job.name});
+  if (!Add(LedgerEntry{.job_id = job.id,
+                       .ended = *job.ended,
+                       .processing_units = *job.processing_units,
+                       .itwin_id = job.itwin_id.view(),
+                       .user_id = job.user_id.view(),
+                       .type = job.type,
+                       .name = job.name})) {
+    return false;
+  }
+  unsaved_history_.push_back(CountedHistory{.created = job.created,
+                                            .started = job.started.value_or(TimePoint{}),
+                                            .state = job.state,
+                                            .has_started = job.started.has_value()});
+  return true;
 }
 
 std::size_t Ledger::Find(std::string_view job_id) const {
@@ -70,6 +77,16 @@ void Ledger::Prune(TimePoint older_than) {
   if (!pruned_before_ || older_than > *pruned_before_) pruned_before_ = older_than;
   std::size_t before = entries_.size();
   auto old = [&](const LedgerEntry& e) { return e.ended < older_than; };
+  // The history fields of unsaved entries pruned go with them (rare: a job
+  // is counted when it is listed, inside the horizon).
+  auto unsaved = entries_.begin() + static_cast<std::ptrdiff_t>(saved_);
+  if (std::any_of(unsaved, entries_.end(), old)) {
+    std::deque<CountedHistory> history;
+    for (std::size_t i = saved_; i < entries_.size(); ++i) {
+      if (!old(entries_[i])) history.push_back(unsaved_history_[i - saved_]);
+    }
+    unsaved_history_ = std::move(history);
+  }
   // erase_if keeps the order: the saved entries left are still the first.
   saved_ -= static_cast<std::size_t>(
       std::count_if(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(saved_), old));
@@ -79,6 +96,7 @@ void Ledger::Prune(TimePoint older_than) {
 
 void Ledger::Restore(LedgerEntries entries) {
   entries_.clear();
+  unsaved_history_.clear();
   Rehash(entries.size());
   // Taken from the front, so the given deque frees its blocks as this one
   // fills: 90,000 entries are never in memory twice.
@@ -105,9 +123,13 @@ std::size_t Ledger::Prepend(LedgerEntries older) {
   // prefix. One whose id an older entry holds is dropped (the first
   // sighting is the one counted; the store has that one).
   std::size_t saved = entries_.size();
+  std::deque<CountedHistory> history = std::move(unsaved_history_);
+  unsaved_history_ = {};
   for (std::size_t i = 0; !newer.empty(); ++i) {
     bool was_saved = i < saved_;
-    if (Add(std::move(newer.front())) && was_saved) ++saved;
+    bool kept = Add(std::move(newer.front()));
+    if (kept && was_saved) ++saved;
+    if (kept && !was_saved) unsaved_history_.push_back(history[i - saved_]);
     newer.pop_front();
   }
   saved_ = saved;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -56,7 +57,15 @@ class Ledger {
   // them all. Prune keeps the count right (the store deletes by
   // pruned_before() itself).
   std::size_t saved() const { return saved_; }
-  void MarkSaved() { saved_ = entries_.size(); }
+  void MarkSaved() {
+    saved_ = entries_.size();
+    unsaved_history_.clear();
+    unsaved_history_.shrink_to_fit();
+  }
+  // The history fields of each entry not saved yet, in order:
+  // unsaved_history()[k] belongs to entries()[saved() + k] (Record adds one;
+  // Prune and Prepend drop the ones of unsaved entries they drop).
+  const std::deque<CountedHistory>& unsaved_history() const { return unsaved_history_; }
   // Replaces the contents with persisted entries (all then count as saved).
   // Of entries with the same job id only the first is kept; entries whose
   // PUs are not finite and >= 0 are dropped.
@@ -93,7 +102,8 @@ class Ledger {
   // instead of 7 MB for a month of 100,000 ended jobs.
   std::vector<std::uint32_t> slots_;
   std::optional<TimePoint> pruned_before_;
-  std::size_t saved_ = 0;  // entries_[0, saved_) are persisted
+  std::size_t saved_ = 0;                       // entries_[0, saved_) are persisted
+  std::deque<CountedHistory> unsaved_history_;  // of entries_[saved_, end)
 };
 
 }  // namespace rcw

@@ -71,10 +71,10 @@ Assessment Assess(const Config& config, const std::vector<Job>& jobs, bool compl
       books.history.AddUncounted(jobs, i);
       continue;
     }
+    // Its history row comes from the ledger entry (HistoryBatch::counted).
     if (books.ledger.Record(j)) {
       a.newly_ended.push_back(i);
       books.rates.Learn(j);
-      books.history.Add(jobs, i);
     }
   }
   if (complete) {

@@ -37,7 +37,8 @@ using ViewSet = std::unordered_set<std::string_view>;
 // Lists one scope as `plan` says. False when the listing failed (`out` says
 // why). Appends the scope's ScopeListing to out.scopes.
 bool ListOne(RealityConversionClient& api, const Config& config, std::optional<std::string> itwin,
-             const ScopePlan& plan, const ViewSet& pending, Listing& out) {
+             const ScopePlan& plan, const ViewSet& pending,
+             const RealityConversionClient::PageFold& fold, Listing& out) {
   ScopeListing scope;
   scope.scope = Lower(itwin.value_or(""));
   scope.kind = plan.kind;
@@ -47,7 +48,7 @@ bool ListOne(RealityConversionClient& api, const Config& config, std::optional<s
   q.created_after = plan.created_after;
   q.page_size = config.watch.page_size;
   const std::size_t before = out.jobs.size();
-  ApiResult<ListStats> r = api.ListJobs(q, out.jobs, MaxPacingWait(config));
+  ApiResult<ListStats> r = api.ListJobs(q, out.jobs, MaxPacingWait(config), &fold);
   if (r.ok()) {
     out.pages += r.value().pages;
     scope.complete = true;
@@ -74,6 +75,28 @@ bool ListOne(RealityConversionClient& api, const Config& config, std::optional<s
 const ListingMark* MarkOf(const PersistentState& state, std::string_view scope) {
   auto it = state.listings.find(scope);
   return it == state.listings.end() ? nullptr : &it->second;
+}
+
+// PollJobs' page fold (see poller.h): drops the jobs `absorb` takes, except
+// those in `keep` (pending cancellations, followed jobs) and those of
+// unwatched iTwins (DropUnwatched accounts for them).
+RealityConversionClient::PageFold MakeFold(const AbsorbFn& absorb, const IdSet& watched,
+                                           const ViewSet& keep, Listing& out) {
+  if (!absorb) return {};
+  return [&absorb, &watched, &keep, &out](std::vector<Job>& jobs, std::size_t from) {
+    auto first = jobs.begin() + static_cast<std::ptrdiff_t>(from);
+    auto end = std::remove_if(first, jobs.end(), [&](const Job& j) {
+      if (Unwatched(watched, j) || keep.count(j.id.view()) || !absorb(j)) return false;
+      if (IsRunning(j.state)) {
+        ++out.stale;
+      } else {
+        ++out.folded;
+        ++out.folded_counts[static_cast<int>(j.state)][static_cast<int>(j.type)];
+      }
+      return true;
+    });
+    jobs.erase(end, jobs.end());
+  };
 }
 
 // Drops the listed jobs of iTwins not watched; they are not followed either.
@@ -231,8 +254,19 @@ std::size_t KeepOneRecordPerJob(std::vector<Job>& jobs) {
   return dropped;
 }
 
+TimePoint EarliestListed(const Config& config, const PersistentState& state, TimePoint now) {
+  if (config.watch.itwins.empty()) return PlanScope(config, MarkOf(state, ""), now).created_after;
+  TimePoint earliest = TimePoint::max();
+  for (const std::string& itwin : config.watch.itwins) {
+    earliest =
+        std::min(earliest, PlanScope(config, MarkOf(state, Lower(itwin)), now).created_after);
+  }
+  return earliest;
+}
+
 Listing PollJobs(RealityConversionClient& api, const Config& config, PersistentState& state,
-                 TimePoint now, std::vector<Job> recycled, std::size_t first_itwin) {
+                 TimePoint now, std::vector<Job> recycled, std::size_t first_itwin,
+                 const AbsorbFn& absorb) {
   Listing out;
   out.jobs = std::move(recycled);
   out.jobs.clear();
@@ -240,27 +274,38 @@ Listing PollJobs(RealityConversionClient& api, const Config& config, PersistentS
   const IdSet watched = WatchedSet(config);
   ViewSet pending;
   for (const PendingCancel& p : state.pending) pending.insert(p.job_id);
+  ViewSet keep;
+  if (absorb) {
+    keep = pending;
+    for (const std::string& id : state.followed) keep.insert(id);
+  }
+  const RealityConversionClient::PageFold fold = MakeFold(absorb, watched, keep, out);
   if (config.watch.itwins.empty()) {
-    ListOne(api, config, std::nullopt, PlanScope(config, MarkOf(state, ""), now), pending, out);
+    ListOne(api, config, std::nullopt, PlanScope(config, MarkOf(state, ""), now), pending, fold,
+            out);
   } else {
     const std::vector<std::string>& itwins = config.watch.itwins;
     for (std::size_t k = 0; k < itwins.size(); ++k) {
       std::size_t i = (first_itwin + k) % itwins.size();
       std::string scope = Lower(itwins[i]);
       ScopePlan plan = PlanScope(config, MarkOf(state, scope), now);
-      if (!ListOne(api, config, itwins[i], plan, pending, out) && !out.first_failed) {
+      if (!ListOne(api, config, itwins[i], plan, pending, fold, out) && !out.first_failed) {
         out.first_failed = i;
       }
     }
   }
+  // Once more over what was kept: a queued or running record of a job whose
+  // ended record a later page brought (and absorbed) goes now.
+  if (fold) fold(out.jobs, 0);
   DropUnwatched(watched, state, out);
   if (out.complete) FollowOutOfWindow(api, config, watched, state, out);
   // Last, so that it also covers a job read back with GET that the listing
   // returned too (a followed id saved in another case by an older version).
   out.duplicates = KeepOneRecordPerJob(out.jobs);
-  if (out.unwatched > 0 || out.duplicates > 0) {
+  if (out.unwatched > 0 || out.duplicates > 0 || out.stale > 0) {
     LogDebug("listing: dropped " + std::to_string(out.unwatched) + " jobs of unwatched iTwins, " +
-             std::to_string(out.duplicates) + " duplicate records");
+             std::to_string(out.duplicates) + " duplicate records, " + std::to_string(out.stale) +
+             " queued or running records of jobs counted ended before");
   }
   // Jobs created this close to the lookback edge may leave the listing while
   // still running: remember them so the next polls follow them with GET.

@@ -2,7 +2,10 @@
 // jobs that fell out of the lookback window, followed with GET.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -59,6 +62,15 @@ struct Listing {
   int gets = 0;
   std::size_t duplicates = 0;  // records dropped for a job id read twice
   std::size_t unwatched = 0;   // jobs dropped for an iTwin not in watch.itwins
+  // Folded as their pages arrived (PollJobs' `absorb`): ended jobs the
+  // ledger counted (before, or as their page arrived), not kept in `jobs`,
+  // and their number per state and type (for the jobs gauge). `stale`:
+  // records that showed such a job queued or running (an ended job never runs
+  // again: a replica behind, or the job ended while later pages were read),
+  // dropped as well.
+  std::size_t folded = 0;
+  std::size_t stale = 0;
+  std::array<std::array<std::uint32_t, kJobTypeCount>, kJobStateCount> folded_counts{};
   // The watched iTwins whose listing failed (the rest were listed whole).
   std::set<std::string> incomplete_itwins;
   // Index in watch.itwins of the first iTwin whose listing failed (a page
@@ -95,8 +107,26 @@ struct Listing {
 //   (a job read back with GET too), and their ids leave `state.followed`;
 // - one record per job id (KeepOneRecordPerJob): a job that moved between
 //   pages while they were read, or was listed twice, counts once.
+//
+// Folding (issue 11: a listing keeps what can still change, not 100,000
+// records): with `absorb` set, each page, as it arrives, offers it every job of
+// a watched iTwin whose cancellation is not pending and that is not followed,
+// and drops those it absorbs. absorb(job) is true when the ledger has counted
+// the job ended: before, or just now (the caller counts it then, as Assess
+// would have: nothing downstream needs its record, no policy judges an ended
+// job). For a job shown queued or running it is true when the ledger counted
+// it ended before; such records are also dropped after the last page, so a
+// job that ended while the listing ran is judged by its ended record, as
+// KeepOneRecordPerJob would. The ledger must hold every entry of a job
+// created after EarliestListed() less an hour: a false "no" only keeps a job.
+using AbsorbFn = std::function<bool(const Job& job)>;
 Listing PollJobs(RealityConversionClient& api, const Config& config, PersistentState& state,
-                 TimePoint now, std::vector<Job> recycled = {}, std::size_t first_itwin = 0);
+                 TimePoint now, std::vector<Job> recycled = {}, std::size_t first_itwin = 0,
+                 const AbsorbFn& absorb = {});
+
+// The earliest createdDateTime bound PollJobs would list from at `now` (the
+// minimum over the scopes of PlanScope's created_after).
+TimePoint EarliestListed(const Config& config, const PersistentState& state, TimePoint now);
 
 // After the listing was assessed (its ended jobs counted, its jobs judged):
 // advances the mark of each scope whose listing completed: horizon = its

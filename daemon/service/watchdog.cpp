@@ -135,10 +135,19 @@ CycleSummary Watchdog::CycleOrThrow() {
   std::vector<Job> recycled = std::move(last_jobs_);
   last_jobs_.clear();
   last_findings_.clear();  // they index last_jobs_
+  folded_pus_.clear();
+  folded_types_.clear();
+  // The ledger entries of every job this listing can return, read before it
+  // starts: each page then drops the ended jobs counted before (PollJobs'
+  // fold), so a full listing of 100,000 ended jobs holds the few that can
+  // still change. If they cannot be read, nothing is folded (and the read
+  // below fails the poll).
+  bool fold = EnsureLedger(EarliestListed(config, state_, clock_.Now()) - kLedgerMargin).ok();
   TimePoint as_of;
-  Listing listing = ListNow(config, std::move(recycled), as_of);
-  status_ = listing.complete ? "watching " + std::to_string(listing.jobs.size()) + " jobs"
-                             : "last poll failed: " + listing.error;
+  Listing listing = ListNow(config, std::move(recycled), as_of, fold);
+  status_ = listing.complete
+                ? "watching " + std::to_string(listing.jobs.size() + listing.folded) + " jobs"
+                : "last poll failed: " + listing.error;
   if (progress_ && !progress_()) {
     CycleSummary stopped;
     stopped.error = "stopping: cycle interrupted after the listing";
@@ -171,12 +180,12 @@ CycleSummary Watchdog::CycleOrThrow() {
   DropUnwatched(config, listing.jobs, a.eval.findings);
   CycleSummary s;
   s.complete = listing.complete;
-  s.jobs = listing.jobs.size();
+  s.jobs = listing.jobs.size() + listing.folded;
   s.running = a.running;
   s.error = listing.error;
   for (const Finding& f : a.eval.findings) s.violations += f.severity == Severity::kViolation;
   if (!listing.complete) LogWarn("incomplete listing, failing closed: " + listing.error);
-  Export(listing.jobs, a);
+  Export(listing, a);
 
   if (listing.complete) {
     if (Status st = RecordBudgets(a, now); !st.ok()) {
@@ -240,11 +249,33 @@ void Watchdog::PublishAlerts(bool complete) {
   alerts_->Publish(FiringAlerts(in), complete);
 }
 
-Listing Watchdog::ListNow(const Config& config, std::vector<Job> recycled, TimePoint& as_of) {
+Listing Watchdog::ListNow(const Config& config, std::vector<Job> recycled, TimePoint& as_of,
+                          bool fold) {
+  // Counts an ended job as its page arrives, as Assess would (ledger, rates,
+  // the processing-units counter): then its record need not be kept.
+  AbsorbFn absorb;
+  if (fold) {
+    absorb = [this](const Job& j) {
+      Ledger& ledger = books_.ledger;
+      if (ledger.Contains(j.id.view())) return true;
+      if (IsRunning(j.state) || !j.ended || !j.processing_units) return false;
+      // Counted only if every stored entry it could have is in memory (an
+      // API that ignores the createdDateTime filter returns older jobs):
+      // else it is kept, and counted after the listing, once those are read.
+      if (ledger_floor_ && j.created - kLedgerMargin < *ledger_floor_) return false;
+      if (!ledger.Record(j)) return false;
+      books_.rates.Learn(j);
+      std::string_view type = ToString(j.type);
+      if (j.type == JobType::kUnknown) type = folded_types_.emplace_back(j.TypeText());
+      folded_pus_[{ledger.entries().back().itwin_id.view(), type}] += *j.processing_units;
+      return true;
+    };
+  }
   for (int attempt = 0;; ++attempt) {
     TimePoint start = clock_.Now();
     auto steady_start = std::chrono::steady_clock::now();
-    Listing listing = PollJobs(api_, config, state_, start, std::move(recycled), first_itwin_);
+    Listing listing =
+        PollJobs(api_, config, state_, start, std::move(recycled), first_itwin_, absorb);
     if (listing.first_failed) first_itwin_ = *listing.first_failed;
     if (metrics_) {
       metrics_->ListingFinished(listing.kind() == ListingKind::kFull, listing.complete);
@@ -359,14 +390,18 @@ void Watchdog::CheckDeadline() {
   (void)RunDue();
 }
 
-void Watchdog::Export(const std::vector<Job>& jobs, const Assessment& a) {
+void Watchdog::Export(const Listing& listing, const Assessment& a) {
   if (!metrics_) return;
+  const std::vector<Job>& jobs = listing.jobs;
   JobCounts counts{};
+  for (int st = 0; st < kJobStateCount; ++st) {
+    for (int ty = 0; ty < kJobTypeCount; ++ty) counts[st][ty] = listing.folded_counts[st][ty];
+  }
   for (const Job& j : jobs) ++counts[static_cast<int>(j.state)][static_cast<int>(j.type)];
   metrics_->SetJobs(counts);
   // Summed per series first: a first listing counts up to 100,000 ended jobs
   // into a few series, and a labelled counter lookup costs microseconds.
-  std::map<std::pair<std::string_view, std::string_view>, double> pus;
+  std::map<std::pair<std::string_view, std::string_view>, double> pus = folded_pus_;
   for (std::uint32_t i : a.newly_ended) {
     double pu = *jobs[i].processing_units;
     if (pu >= 0) pus[{jobs[i].itwin_id.view(), jobs[i].TypeText()}] += pu;
@@ -449,6 +484,7 @@ Status Watchdog::Save() {
   books_.Store(state_);
   const Ledger& ledger = books_.ledger;
   HistoryBatch history = books_.history.Batch();
+  history.counted = &ledger.unsaved_history();
   Status s = store_.Save(state_, ledger.entries(), ledger.saved(), &history);
   if (s.ok()) {
     books_.ledger.MarkSaved();

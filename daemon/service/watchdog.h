@@ -2,12 +2,15 @@
 // daemon loop (daemon.cpp) decides when; this class decides what.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "api/rc_client.h"
 #include "base/persisted_state.h"
@@ -71,6 +74,9 @@ class Watchdog {
   const std::map<std::string, std::size_t, std::less<>>& held_back() const { return held_back_; }
   // One line about the latest listing, for STATUS= (set before enforcing).
   const std::string& status() const { return status_; }
+  // Records of the last listing kept in memory: the jobs that can still
+  // change (the ended jobs the ledger counted were folded as pages arrived).
+  std::size_t kept() const { return last_jobs_.size(); }
 
   // Swaps the configuration (SIGHUP). REQUIRES: config validated.
   void SetConfig(std::shared_ptr<const Config> config);
@@ -132,12 +138,14 @@ class Watchdog {
   // Lists every watched job; `as_of` gets the listing's start: the earlier
   // of the clock before it and the clock as corrected by its answers. Lists a
   // second time if the correction jumped by kClockJump or more.
-  Listing ListNow(const Config& config, std::vector<Job> recycled, TimePoint& as_of);
+  // `fold`: drop the jobs books_.ledger counted before as pages arrive
+  // (PollJobs' `counted`).
+  Listing ListNow(const Config& config, std::vector<Job> recycled, TimePoint& as_of, bool fold);
   Evaluation EvaluateLast(TimePoint now) const;
   // After a reload: the last listing judged under the new config; the
   // enforcer withdraws what it no longer justifies.
   void Rejudge();
-  void Export(const std::vector<Job>& jobs, const Assessment& a);
+  void Export(const Listing& listing, const Assessment& a);
   // Reads from the store the ledger entries of jobs that ended at or after
   // `from` that books_.ledger lacks (none when the state came whole).
   Status EnsureLedger(TimePoint from);
@@ -161,10 +169,15 @@ class Watchdog {
   // window, the entries of that window: so a job is never counted twice and
   // a window never misses one. A warm start reads a few hours of it.
   std::optional<TimePoint> ledger_floor_;
+  // Processing units of the jobs counted as their pages arrived (ListNow's
+  // fold), per iTwin and type, for the counter Export adds to; the texts of
+  // unknown types they name. Cleared at each cycle's start.
+  std::map<std::pair<std::string_view, std::string_view>, double> folded_pus_;
+  std::deque<std::string> folded_types_;
   EnforceTap tap_;
   Enforcer enforcer_;
   AlertOutbox* alerts_ = nullptr;
-  bool new_notices_ = false;  // a DELETE was accepted since the last publish
+  bool new_notices_ = false;            // a DELETE was accepted since the last publish
   std::vector<Finding> last_findings_;  // of last_jobs_, for the alerts
   // The last poll, kept for deadline re-checks between polls.
   std::vector<Job> last_jobs_;

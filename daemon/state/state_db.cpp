@@ -610,6 +610,21 @@ Status StateDb::Save(const PersistentState& s, const LedgerEntries& ledger,
     ok(tx.Write("INSERT OR REPLACE INTO meta (key, value) VALUES ('history_pruned_at', ?)",
                 s.history_pruned_at));
   }
+  if (history && history->counted) {
+    const std::deque<CountedHistory>& counted = *history->counted;
+    for (std::size_t k = 0; st.ok() && k < counted.size() && ledger_saved + k < ledger.size();
+         ++k) {
+      const LedgerEntry& e = ledger[ledger_saved + k];
+      const CountedHistory& h = counted[k];
+      std::optional<TimePoint> started;
+      if (h.has_started) started = h.started;
+      ok(tx.Write(
+          "INSERT INTO history (job_id, name, type, itwin_id, user_id, state, created, started, "
+          "ended, pu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          e.job_id.view(), HistoryName(e.name.view()), ToString(e.type), e.itwin_id.view(),
+          e.user_id.view(), ToString(h.state), h.created, started, e.ended, e.processing_units));
+    }
+  }
   for (std::size_t i = 0; history && st.ok() && i < history->rows.size(); ++i) {
     const Job& j = *history->rows[i];
     ok(tx.Write(

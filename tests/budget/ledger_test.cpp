@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "budget/window.h"
 #include "budget_test_util.h"
@@ -115,9 +117,7 @@ TEST_CASE("the id index holds through growth and repeated pruning", "[budget][le
   // moves the survivors, and every answer must stay right after each step.
   Ledger ledger;
   auto id = [](int n) { return "job-" + std::to_string(n); };
-  auto hour = [](int n) {
-    return At("2026-11-01T00:00:00Z") + std::chrono::hours{n % 200};
-  };
+  auto hour = [](int n) { return At("2026-11-01T00:00:00Z") + std::chrono::hours{n % 200}; };
   for (int n = 0; n < 5000; ++n) {
     Job job = EndedJob({.id = id(n)}, "2026-11-01T00:00:00Z", 1);
     job.ended = hour(n);
@@ -291,6 +291,52 @@ TEST_CASE("older entries read later go first, count as saved, and never count an
   CHECK(ledger.size() == 5);
   CHECK(ledger.Prepend({}) == 0);
   CHECK(ledger.size() == 5);
+}
+
+TEST_CASE("each unsaved entry keeps its history fields, through prune and prepend",
+          "[budget][ledger]") {
+  Ledger ledger;
+  // The created/started times and state of each unsaved entry, in order.
+  auto fields = [&] {
+    std::vector<std::string> out;
+    REQUIRE(ledger.unsaved_history().size() == ledger.size() - ledger.saved());
+    for (std::size_t k = 0; k < ledger.unsaved_history().size(); ++k) {
+      const CountedHistory& h = ledger.unsaved_history()[k];
+      const LedgerEntry& e = ledger.entries()[ledger.saved() + k];
+      // EndedJob: created = started = ended - hours.
+      CHECK(h.created == e.ended - std::chrono::hours(2));
+      CHECK(h.has_started == (e.job_id.view() != "queued"));
+      if (h.has_started) CHECK(h.started == h.created);
+      out.push_back(e.job_id.str() + ":" + std::string(ToString(h.state)));
+    }
+    return out;
+  };
+  Job failed = EndedJob({.id = "b"}, "2026-11-20T00:00:00Z", 2, 2);
+  failed.state = JobState::kFailed;
+  Job queued = EndedJob({.id = "queued"}, "2026-11-21T00:00:00Z", 0, 2);
+  queued.state = JobState::kCancelled;  // cancelled while queued: never started
+  queued.started.reset();
+  REQUIRE(ledger.Record(EndedJob({.id = "a"}, "2026-11-01T00:00:00Z", 1, 2)));
+  REQUIRE(ledger.Record(failed));
+  REQUIRE(ledger.Record(queued));
+  CHECK_FALSE(ledger.Record(failed));  // counted once: no second fields either
+  CHECK(fields() == std::vector<std::string>{"a:Success", "b:Failed", "queued:Cancelled"});
+  // Pruned unsaved entries take their fields along.
+  ledger.Prune(At("2026-11-10T00:00:00Z"));
+  CHECK(fields() == std::vector<std::string>{"b:Failed", "queued:Cancelled"});
+  ledger.MarkSaved();
+  CHECK(fields().empty());
+  REQUIRE(ledger.Record(EndedJob({.id = "c"}, "2026-11-22T00:00:00Z", 3, 2)));
+  REQUIRE(ledger.Record(EndedJob({.id = "d"}, "2026-11-23T00:00:00Z", 4, 2)));
+  // Older entries read from the store: one repeats "c" (that unsaved entry
+  // goes, with its fields: the stored row is the first sighting).
+  Ledger source;
+  REQUIRE(source.Record(EndedJob({.id = "c"}, "2026-11-22T00:00:00Z", 3, 2)));
+  REQUIRE(source.Record(EndedJob({.id = "old"}, "2026-11-15T00:00:00Z", 5, 2)));
+  CHECK(ledger.Prepend({source.entries()[0], source.entries()[1]}) == 2);
+  CHECK(fields() == std::vector<std::string>{"d:Success"});
+  ledger.Restore({});
+  CHECK(fields().empty());
 }
 
 }  // namespace

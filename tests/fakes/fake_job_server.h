@@ -42,9 +42,11 @@ class FakeJobServer {
   std::map<std::string, std::string> single;  // GET /jobs/{id}: job object
   int max_per_minute = 0;                     // 0: no limit
   int retry_after_s = 60;
-  int refused = 0;                  // requests answered 429
-  std::vector<TimePoint> answered;  // when each request was accepted
+  int refused = 0;                     // requests answered 429
+  std::vector<TimePoint> answered;     // when each request was accepted
   std::vector<std::string> list_urls;  // every listing request answered, in order
+  // Every page, whatever the createdDateTime filter (an API that ignores it).
+  bool ignore_created_filter = false;
 
   Result<HttpResponse> operator()(const HttpRequest& request) {
     HttpResponse r;
@@ -126,7 +128,7 @@ class FakeJobServer {
     std::vector<std::vector<std::string>> out;
     auto it = pages.find(itwin);
     if (it == pages.end()) return out;
-    if (!after) return it->second;
+    if (!after || ignore_created_filter) return it->second;
     // gt compares whole seconds, as the filter does.
     TimePoint bound = std::chrono::floor<std::chrono::seconds>(*after);
     for (const auto& page : it->second) {

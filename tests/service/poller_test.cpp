@@ -1,7 +1,9 @@
 #include "service/poller.h"
 
 #include <catch2/catch.hpp>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fakes/fake_api.h"
@@ -279,4 +281,65 @@ TEST_CASE("a shutdown during a paced listing leaves it incomplete, each later wa
   CHECK(p.http.requests().size() == 18);
   CHECK(p.waiter.waits().size() == 2);  // one per iTwin, neither waited
   CHECK(p.clock.Now() - start < 5s);
+}
+
+TEST_CASE("absorbed jobs are dropped as their page arrives, pending, followed and open ones stay") {
+  PollFixture p;
+  // "old*" were counted by an earlier poll; "new*" are counted as offered
+  // (ended); everything else is refused.
+  std::set<std::string> counted = {"old1", "old2", "pend", "foll", "late"};
+  std::vector<std::pair<std::string, std::size_t>> offered;  // id, requests sent by then
+  AbsorbFn absorb = [&](const Job& j) {
+    offered.emplace_back(j.id.str(), p.http.requests().size());
+    if (counted.count(j.id.str())) return true;
+    if (IsRunning(j.state) || j.id.view().substr(0, 3) != "new") return false;
+    counted.insert(j.id.str());
+    return true;
+  };
+  p.state.pending.push_back(PendingCancel{.job_id = "pend"});
+  p.state.followed.insert("foll");
+  p.server.pages[kItwin] = {
+      {ApiJobJson("old1", "Success", kItwin), ApiJobJson("run1", "Active", kItwin)},
+      {ApiJobJson("pend", "Cancelled", kItwin), ApiJobJson("foll", "Failed", kItwin)},
+      {ApiJobJson("new1", "Success", kItwin), ApiJobJson("kept", "Failed", kItwin)},
+      // "late" shows Active here; its ended record came before (counted):
+      // a replica behind. "new2" is Active here and Success on the next page.
+      {ApiJobJson("late", "Active", kItwin), ApiJobJson("new2", "Active", kItwin)},
+      {ApiJobJson("new2", "Success", kItwin), ApiJobJson("old2", "Failed", kItwin)}};
+  Listing l = PollJobs(p.client, p.config, p.state, p.clock.Now(), {}, 0, absorb);
+  REQUIRE(l.complete);
+  CHECK(l.pages == 5);
+  // Kept: the running job, the pending and the followed ones (never offered),
+  // the ended job the ledger refused. "new2" ended while the listing ran: its
+  // Active record goes after the last page, as KeepOneRecordPerJob would.
+  CHECK(Ids(l.jobs) == std::vector<std::string>{"run1", "pend", "foll", "kept"});
+  CHECK(l.folded == 4);  // old1, new1, new2 (Success), old2
+  CHECK(l.stale == 2);   // late, new2 (Active)
+  CHECK(l.folded_counts[static_cast<int>(JobState::kSuccess)]
+                       [static_cast<int>(JobType::kMeshSampling)] == 3);
+  CHECK(l.folded_counts[static_cast<int>(JobState::kFailed)]
+                       [static_cast<int>(JobType::kMeshSampling)] == 1);
+  // Each job was offered while its own page was the last one read: the
+  // listing never held more than a page of absorbed jobs.
+  auto sent_by = [&](const std::string& id) {
+    for (const auto& [o, n] : offered) {
+      if (o == id) return n;
+    }
+    return std::size_t{0};
+  };
+  REQUIRE(sent_by("old1") >= 1);
+  CHECK(sent_by("new1") == sent_by("old1") + 2);  // page 3
+  CHECK(sent_by("old2") == sent_by("old1") + 4);  // page 5
+  for (const auto& [id, n] : offered) CHECK(id != "pend");
+  for (const auto& [id, n] : offered) CHECK(id != "foll");
+
+  SECTION("without absorb nothing is folded") {
+    PollFixture q;
+    q.server.pages[kItwin] = p.server.pages[kItwin];
+    Listing m = q.Poll();
+    CHECK(m.folded == 0);
+    CHECK(m.stale == 0);
+    CHECK(m.jobs.size() == 9);  // new2 once
+    CHECK(m.duplicates == 1);
+  }
 }

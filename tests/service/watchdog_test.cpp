@@ -2,10 +2,12 @@
 #include "service/watchdog.h"
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/timefmt.h"
 #include "fakes/fake_api.h"
@@ -14,6 +16,7 @@
 #include "fakes/fake_http_client.h"
 #include "fakes/fake_job_server.h"
 #include "fakes/temp_dir.h"
+#include "telemetry/metrics.h"
 
 using namespace rcw;
 using namespace rcw::testing;
@@ -112,8 +115,8 @@ TEST_CASE("a deadline re-check that cannot re-read the job sends no DELETE on th
 
 TEST_CASE("a deadline re-check that re-reads the job Active sends no DELETE") {
   Fixture fx;
-  fx.server.single[kJob] = ApiJobJson(kJob, "Active", kItwin,
-                                      FormatTimestampMs(fx.clock.Now() - 29min - 50s));
+  fx.server.single[kJob] =
+      ApiJobJson(kJob, "Active", kItwin, FormatTimestampMs(fx.clock.Now() - 29min - 50s));
   fx.PollThenDeadline();
   CHECK(fx.Gets() == 1);
   CHECK(fx.Deletes() == 0);
@@ -121,8 +124,8 @@ TEST_CASE("a deadline re-check that re-reads the job Active sends no DELETE") {
 
 TEST_CASE("a deadline re-check that re-reads the job still Queued cancels it") {
   Fixture fx;
-  fx.server.single[kJob] = ApiJobJson(kJob, "Queued", kItwin,
-                                      FormatTimestampMs(fx.clock.Now() - 29min - 50s));
+  fx.server.single[kJob] =
+      ApiJobJson(kJob, "Queued", kItwin, FormatTimestampMs(fx.clock.Now() - 29min - 50s));
   fx.PollThenDeadline();
   CHECK(fx.Gets() == 1);
   CHECK(fx.Deletes() == 1);
@@ -132,8 +135,8 @@ TEST_CASE("a deadline re-check that re-reads the job still Queued cancels it") {
 
 TEST_CASE("a DELETE goes out only after its pending row is committed, a failed save holds it") {
   Fixture fx;
-  fx.server.single[kJob] = ApiJobJson(kJob, "Queued", kItwin,
-                                      FormatTimestampMs(fx.clock.Now() - 29min - 50s));
+  fx.server.single[kJob] =
+      ApiJobJson(kJob, "Queued", kItwin, FormatTimestampMs(fx.clock.Now() - 29min - 50s));
   // state.db cannot be created: every save fails.
   std::filesystem::create_directory(fx.store.DbPath());
   fx.PollThenDeadline();
@@ -170,9 +173,8 @@ TEST_CASE("a reload that turns a pending budget cancellation's budget into repor
   std::string ended = FormatTimestampMs(fx.clock.Now() - 1min);
   fx.server.pages[kItwin][0].push_back(
       R"({"id":"0d5a7f7e-1111-4c1e-9f59-1d2e3f4a5b6c","state":"Success","iTwinId":")" +
-      std::string(kItwin) +
-      R"(","type":"MeshSampling","executionInfo":{"createdDateTime":")" + ended +
-      R"(","startedDateTime":")" + ended + R"(","endedDateTime":")" + ended +
+      std::string(kItwin) + R"(","type":"MeshSampling","executionInfo":{"createdDateTime":")" +
+      ended + R"(","startedDateTime":")" + ended + R"(","endedDateTime":")" + ended +
       R"(","processingUnits":5}})");
   bool first_delete = true;
   fx.http.set_handler([&](const HttpRequest& r) -> Result<HttpResponse> {
@@ -215,7 +217,9 @@ std::string Bound(TimePoint t) {
 
 }  // namespace
 
-TEST_CASE("cycles list incrementally from the last horizon, and a reload that changes watch lists in full") {
+TEST_CASE(
+    "cycles list incrementally from the last horizon, and a reload that changes watch lists in "
+    "full") {
   Fixture fx;
   const TimePoint created = fx.clock.Now() - 29min - 50s;  // the Queued job's creation
   fx.watchdog->Cycle();
@@ -331,8 +335,7 @@ TEST_CASE("the owner is told: NearLimit with cancel_at, then Cancelled, kept acr
   CHECK(saved->notices[0].policy == "queued-30m");
   CHECK(saved->notices[0].limit == "max_queued");
   // The job is Cancelled now.
-  fx.server.pages[kItwin] = {
-      {ApiJobJson(kJob, "Cancelled", kItwin, FormatTimestampMs(created))}};
+  fx.server.pages[kItwin] = {{ApiJobJson(kJob, "Cancelled", kItwin, FormatTimestampMs(created))}};
   RecordingOutbox after;
   Watchdog restarted(fx.api, fx.audit, fx.store, fx.clock, nullptr, nullptr, std::move(*saved),
                      config, false);
@@ -354,8 +357,8 @@ TEST_CASE("without notify, nothing is published and no notice is kept") {
   Fixture fx;
   RecordingOutbox outbox;
   fx.watchdog->SetAlerts(&outbox);
-  fx.server.single[kJob] = ApiJobJson(kJob, "Queued", kItwin,
-                                      FormatTimestampMs(fx.clock.Now() - 29min - 50s));
+  fx.server.single[kJob] =
+      ApiJobJson(kJob, "Queued", kItwin, FormatTimestampMs(fx.clock.Now() - 29min - 50s));
   fx.PollThenDeadline();
   REQUIRE(fx.Deletes() == 1);
   CHECK(outbox.published.empty());
@@ -401,6 +404,16 @@ std::map<std::string, int> LedgerRows(const std::string& dir) {
   return rows;
 }
 
+// Job id -> rows in the history table.
+std::map<std::string, int> HistoryRows(const std::string& dir) {
+  Result<StateStore::HistoryRead> h =
+      StateStore(dir).ReadHistoryReadOnly(TimePoint{}, TimePoint::max());
+  REQUIRE(h.ok());
+  std::map<std::string, int> rows;
+  for (const Job& j : h->jobs) ++rows[j.id.str()];
+  return rows;
+}
+
 }  // namespace
 
 TEST_CASE("a restart reads the ledger piecemeal and still counts each job once, budgets whole") {
@@ -441,6 +454,16 @@ TEST_CASE("a restart reads the ledger piecemeal and still counts each job once, 
     CHECK_THAT(fx.server.list_urls.back(), !Catch::Contains(Bound(fx.clock.Now() - 7 * 24h)));
     CHECK(LedgerRows(fx.dir.path()) == each_once);
   }
+  SECTION("an API that ignores the createdDateTime filter: A comes back and counts once") {
+    // The incremental listing returns A, whose stored entry (ended 5 h ago)
+    // is older than what was read before the listing: it is not counted as
+    // its page arrives, but after the listing, once that entry is read.
+    fx.server.ignore_created_filter = true;
+    restart_and_poll(1min);
+    CHECK_THAT(fx.server.list_urls.back(), !Catch::Contains(Bound(fx.clock.Now() - 7 * 24h)));
+    CHECK(LedgerRows(fx.dir.path()) == each_once);
+    CHECK(HistoryRows(fx.dir.path()) == each_once);
+  }
   SECTION("a full listing two hours later: A is listed again and not counted again") {
     restart_and_poll(2h);
     CHECK_THAT(fx.server.list_urls.back(), Catch::Contains(Bound(fx.clock.Now() - 7 * 24h)));
@@ -456,5 +479,91 @@ TEST_CASE("a restart reads the ledger piecemeal and still counts each job once, 
     restart_and_poll(1min);
     CHECK(fx.Deletes() == 1);  // the Queued job, by the budget
     CHECK(LedgerRows(fx.dir.path()) == each_once);
+  }
+}
+
+TEST_CASE("a cold poll counts ended jobs as their pages arrive: history, metrics, open jobs kept") {
+  Fixture fx;
+  const TimePoint now = fx.clock.Now();
+  auto metrics = Metrics::Create("");
+  REQUIRE(metrics.ok());
+  // 30 ended jobs over 3 pages, with the Queued job (it stays) and an ended
+  // job without processing units (the ledger cannot count it: it stays, and
+  // its history row comes from the listing).
+  std::vector<std::vector<std::string>> pages(3);
+  std::map<std::string, int> ended;
+  for (int i = 0; i < 30; ++i) {
+    char id[40];
+    std::snprintf(id, sizeof id, "0c000000-0000-4000-8000-%012d", i);
+    pages[i % 3].push_back(EndedJobJson(id, now - 3h + i * 1min, now - 2h + i * 1min, 1.5));
+    ended[id] = 1;
+  }
+  constexpr const char* kNoUnits = "0d000000-0000-4000-8000-00000000000d";
+  pages[1].push_back(R"({"id":")" + std::string(kNoUnits) + R"(","state":"Failed","iTwinId":")" +
+                     kItwin + R"(","type":"MeshSampling","executionInfo":{"createdDateTime":")" +
+                     FormatTimestampMs(now - 1h) + R"(","endedDateTime":")" +
+                     FormatTimestampMs(now - 30min) + R"("}})");
+  pages[2].push_back(fx.server.pages[kItwin][0][0]);  // the Queued job
+  fx.server.pages[kItwin] = pages;
+  auto config = std::make_shared<Config>(fx.watchdog->config());
+  Watchdog w(fx.api, fx.audit, fx.store, fx.clock, metrics->get(), nullptr, PersistentState{},
+             config, false);
+  CycleSummary s = w.Cycle();
+  REQUIRE(s.complete);
+  CHECK(s.jobs == 32);
+  CHECK_THAT(w.status(), Catch::StartsWith("watching 32 jobs"));
+  CHECK(w.kept() == 2);  // the Queued job and the job without units
+  REQUIRE(w.Save().ok());
+  CHECK(LedgerRows(fx.dir.path()) == ended);
+  std::map<std::string, int> history = ended;
+  history[kNoUnits] = 1;
+  CHECK(HistoryRows(fx.dir.path()) == history);
+  // The history rows of counted jobs carry the listing's fields.
+  Result<StateStore::HistoryRead> h =
+      StateStore(fx.dir.path()).ReadHistoryReadOnly(TimePoint{}, TimePoint::max());
+  REQUIRE(h.ok());
+  for (const Job& j : h->jobs) {
+    if (j.id.view() == kNoUnits) {
+      CHECK(j.state == JobState::kFailed);
+      CHECK_FALSE(j.started);
+      CHECK_FALSE(j.processing_units);
+      continue;
+    }
+    CHECK(j.state == JobState::kSuccess);
+    CHECK(j.type == JobType::kMeshSampling);
+    CHECK(j.itwin_id.view() == kItwin);
+    REQUIRE(j.started);
+    CHECK(*j.started == j.created);
+    REQUIRE(j.ended);
+    CHECK(*j.ended - j.created == 1h);
+    CHECK(j.processing_units == 1.5);
+  }
+  // The gauge counts every listed job, the counter every counted unit.
+  std::string text = (*metrics)->Render();
+  CHECK_THAT(text, Catch::Contains(R"(rc_watchdog_jobs{state="Success",type="MeshSampling"} 30)"));
+  CHECK_THAT(text, Catch::Contains(R"(rc_watchdog_jobs{state="Failed",type="MeshSampling"} 1)"));
+  CHECK_THAT(text, Catch::Contains(R"(rc_watchdog_jobs{state="Queued",type="MeshSampling"} 1)"));
+  CHECK_THAT(text, Catch::Contains(std::string(R"(rc_watchdog_processing_units_total{itwin=")") +
+                                   kItwin + R"(",type="MeshSampling"} 45)"));
+
+  SECTION(
+      "the next full listing shows one of them Active (a replica behind): dropped, not judged") {
+    // A limit the stale record would break (it started 3 h ago).
+    PolicyConfig runtime;
+    runtime.name = "runtime-1h";
+    runtime.limits.max_runtime = 1h;
+    auto strict = std::make_shared<Config>(*config);
+    strict->policies = {runtime};  // (the Queued job's 30m limit would pass meanwhile)
+    strict->watch.full_listing_interval = strict->watch.poll_interval;  // every listing full
+    w.SetConfig(strict);
+    fx.server.pages[kItwin][0][0] = ApiJobJson("0c000000-0000-4000-8000-000000000000", "Active",
+                                               kItwin, FormatTimestampMs(now - 3h));
+    fx.clock.Advance(1min);
+    REQUIRE(w.Cycle().complete);
+    CHECK(w.kept() == 2);
+    CHECK(fx.Deletes() == 0);
+    REQUIRE(w.Save().ok());
+    CHECK(LedgerRows(fx.dir.path()) == ended);
+    CHECK(HistoryRows(fx.dir.path()) == history);
   }
 }
