@@ -14,7 +14,9 @@ Everything is measured from outside the process, so the harness works on any rc-
 
 1. `run --once`, cold (empty state directory) and warm (the state directory the cold run left,
    as cron would have it), and bench/peer/cron_watchdog.py (no state: its warm run is another
-   cold run), interleaved, --reps times: whole-process CPU user+sys and peak RSS from
+   cold run), interleaved, --reps times; then the warm state listed whole once more
+   (watch.full_listing_interval = poll_interval), which is what the daemon does every
+   full_listing_interval: whole-process CPU user+sys and peak RSS from
    os.wait4's rusage, list requests from the simulator's request log. Medians; ratios
    peer / daemon of CPU.
 2. A steady daemon (`rc-watchdog run`, poll_interval --interval, watch.full_listing_interval
@@ -191,7 +193,7 @@ def check_peer_deletes(sim, tmp):
 
 def once_runs(args, sim, tmp, full_interval):
     peer_cfg = peer_config(sim, tmp, os.path.join(tmp, "peer.json"), ITWIN)
-    runs = {"cold": [], "warm": [], "peer": []}
+    runs = {"cold": [], "warm": [], "peer": [], "warm_full": []}
     _, seq = list_requests(sim, 0)
 
     def one(kind, cmd, log):
@@ -217,6 +219,14 @@ def once_runs(args, sim, tmp, full_interval):
         one("peer", peer, os.path.join(tmp, f"peer-{rep}-a.log"))
         one("warm", daemon, os.path.join(tmp, f"once-{rep}-warm.log"))
         one("peer", peer, os.path.join(tmp, f"peer-{rep}-b.log"))
+        if full_interval:
+            # The same warm state listed in full: what the daemon does every
+            # watch.full_listing_interval (default 1h), its safety net.
+            doc = daemon_config(sim, tmp, f"once-{rep}", state, full_interval=full_interval)
+            doc["watch"]["full_listing_interval"] = doc["watch"]["poll_interval"]
+            full_cfg = write_config(os.path.join(tmp, f"once-{rep}-full.yaml"), doc)
+            one("warm_full", [args.binary, "run", "--once", "-c", full_cfg],
+                os.path.join(tmp, f"once-{rep}-warm-full.log"))
         r = runs["cold"][-1], runs["warm"][-1], runs["peer"][-2], runs["peer"][-1]
         print(f"rep {rep + 1}: cold {r[0]['cpu']:.3f} s, warm {r[1]['cpu']:.3f} s, peer "
               f"{r[2]['cpu']:.3f}/{r[3]['cpu']:.3f} s CPU; load {load()}", flush=True)
@@ -355,6 +365,17 @@ def build_results(args, runs, st, perf, full_interval, running):
                    cold_mb <= RSS_MB,
                    f"peak RSS of the process itself (GNU time %M), max of {len(cold)} run(s): {each(cold, 'maxrss_kb', '{}')} kB; "
                    f"warm runs {each(warm, 'maxrss_kb', '{}')} kB; {miss(cold_mb, RSS_MB, 'MB')}"))
+    if runs["warm_full"]:
+        wf = runs["warm_full"]
+        wf_mb = max(r["maxrss_kb"] for r in wf) / 1024
+        res.append(row("run --once, warm state, full listing: peak RSS", wf_mb, "MB",
+                       f"<= {RSS_MB:.0f} MB", wf_mb <= RSS_MB,
+                       f"the warm state listed whole (watch.full_listing_interval = "
+                       f"poll_interval): what the steady daemon does every "
+                       f"full_listing_interval (default 1h), which the steady polls below "
+                       f"(24h) leave out; GNU time %M per run: {each(wf, 'maxrss_kb', '{}')} kB; "
+                       f"CPU {each(wf)} s; list requests {each(wf, 'lists', '{}')}; "
+                       f"{miss(wf_mb, RSS_MB, 'MB')}"))
     st_mb = st["hwm_kb"] / 1024
     res.append(row("steady daemon: peak RSS (VmHWM)", st_mb, "MB", f"<= {RSS_MB:.0f} MB",
                    st_mb <= RSS_MB,
@@ -381,6 +402,10 @@ def build_results(args, runs, st, perf, full_interval, running):
                    f"GNU time %M per run: {each(peer, 'maxrss_kb', '{}')} kB"))
     res.append(row("run --once, warm state: peak RSS", max(r["maxrss_kb"] for r in warm) / 1024,
                    "MB", None, None, f"max of {len(warm)} run(s)"))
+    if runs["warm_full"]:
+        res.append(row("run --once, warm state, full listing: CPU (user+sys)",
+                       med(runs["warm_full"], "cpu"), "s", None, None,
+                       f"per run: {each(runs['warm_full'])} s"))
     for kind, rs in (("cold", cold), ("warm", warm), ("peer", peer)):
         who = "peer" if kind == "peer" else f"run --once, {kind}"
         res.append(row(f"{who}: list requests", med(rs, "lists"), "requests", None, None,
@@ -399,6 +424,10 @@ def consistency(args, runs, st):
     for r in runs["peer"]:
         if r["lists"] != pages:
             errors.append(f"the peer listed {r['lists']} pages, expected {pages}")
+    for r in runs["warm_full"]:
+        if r["lists"] < pages or r["kind"] != "full":
+            errors.append(f"a full warm run --once listed {r['lists']} pages ({r['kind']}), "
+                          f"expected >= {pages}, full")
     for r in runs["cold"]:
         if r["lists"] < pages:
             errors.append(f"a cold run --once listed {r['lists']} pages, expected >= {pages}")
