@@ -20,8 +20,9 @@ bool Counts(const LedgerEntry& e, const BudgetConfig& budget, const WindowSpan& 
 }  // namespace
 
 bool Ledger::Record(const Job& job) {
+  // (An id already counted is refused by Add, whose probe finds it.)
   if (IsRunning(job.state) || !job.ended || !job.processing_units ||
-      !ValidUnits(*job.processing_units) || Contains(job.id)) {
+      !ValidUnits(*job.processing_units)) {
     return false;
   }
   if (pruned_before_ && *job.ended < *pruned_before_) return false;  // counted, then pruned
