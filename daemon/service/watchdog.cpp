@@ -197,9 +197,10 @@ CycleSummary Watchdog::CycleOrThrow() {
   Status decided = enforcer_.Decide(view, now);
   last_jobs_ = std::move(listing.jobs);
   books_.history.Rebind(&last_jobs_);
-  // A full listing of 100,000 jobs leaves a 24 MB vector whose capacity the
-  // incremental listings that follow (a few hundred jobs) would keep for
-  // nothing: given back when it is more than four times what is used.
+  // A listing that kept 100,000 jobs (running ones: ended ones are folded)
+  // leaves a 24 MB vector whose capacity the listings that follow (a few
+  // hundred jobs) would keep for nothing: given back when it is more than
+  // four times what is used.
   if (last_jobs_.capacity() > kKeptListing && last_jobs_.capacity() > 4 * last_jobs_.size()) {
     last_jobs_.shrink_to_fit();
     // And the pages that full listing's decoding left free inside the heap
