@@ -83,7 +83,7 @@ void Ledger::Prune(TimePoint older_than) {
   auto unsaved = entries_.begin() + static_cast<std::ptrdiff_t>(saved_);
   if (std::any_of(unsaved, entries_.end(), old)) {
     std::deque<CountedHistory> history;
-    for (std::size_t i = saved_; i < entries_.size(); ++i) {
+    for (std::size_t i = saved_; i < entries_.size() && i - saved_ < unsaved_history_.size(); ++i) {
       if (!old(entries_[i])) history.push_back(unsaved_history_[i - saved_]);
     }
     unsaved_history_ = std::move(history);
@@ -130,7 +130,9 @@ std::size_t Ledger::Prepend(LedgerEntries older) {
     bool was_saved = i < saved_;
     bool kept = Add(std::move(newer.front()));
     if (kept && was_saved) ++saved;
-    if (kept && !was_saved) unsaved_history_.push_back(history[i - saved_]);
+    if (kept && !was_saved && i - saved_ < history.size()) {
+      unsaved_history_.push_back(history[i - saved_]);
+    }
     newer.pop_front();
   }
   saved_ = saved;

@@ -86,7 +86,11 @@ RealityConversionClient::PageFold MakeFold(const AbsorbFn& absorb, const IdSet& 
   return [&absorb, &watched, &keep, &out](std::vector<Job>& jobs, std::size_t from) {
     auto first = jobs.begin() + static_cast<std::ptrdiff_t>(from);
     auto end = std::remove_if(first, jobs.end(), [&](const Job& j) {
-      if (Unwatched(watched, j) || keep.count(j.id.view()) || !absorb(j)) return false;
+      if (Unwatched(watched, j) || keep.count(j.id.view())) return false;
+      // A terminating job (or one in a state we cannot place) can still
+      // change and holds the next listing's horizon: kept, as before.
+      if (!IsTerminal(j.state) && !IsRunning(j.state)) return false;
+      if (!absorb(j)) return false;
       if (IsRunning(j.state)) {
         ++out.stale;
       } else {

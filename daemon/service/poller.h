@@ -111,7 +111,8 @@ struct Listing {
 // Folding (issue 11: a listing keeps what can still change, not 100,000
 // records): with `absorb` set, each page, as it arrives, offers it every job of
 // a watched iTwin whose cancellation is not pending and that is not followed,
-// and drops those it absorbs. absorb(job) is true when the ledger has counted
+// ended or queued/running (a terminating job can still change: it is kept), and
+// drops those it absorbs. absorb(job) is true when the ledger has counted
 // the job ended: before, or just now (the caller counts it then, as Assess
 // would have: nothing downstream needs its record, no policy judges an ended
 // job). For a job shown queued or running it is true when the ledger counted

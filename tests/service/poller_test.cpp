@@ -287,7 +287,7 @@ TEST_CASE("absorbed jobs are dropped as their page arrives, pending, followed an
   PollFixture p;
   // "old*" were counted by an earlier poll; "new*" are counted as offered
   // (ended); everything else is refused.
-  std::set<std::string> counted = {"old1", "old2", "pend", "foll", "late"};
+  std::set<std::string> counted = {"old1", "old2", "pend", "foll", "late", "term"};
   std::vector<std::pair<std::string, std::size_t>> offered;  // id, requests sent by then
   AbsorbFn absorb = [&](const Job& j) {
     offered.emplace_back(j.id.str(), p.http.requests().size());
@@ -300,7 +300,10 @@ TEST_CASE("absorbed jobs are dropped as their page arrives, pending, followed an
   p.state.followed.insert("foll");
   p.server.pages[kItwin] = {
       {ApiJobJson("old1", "Success", kItwin), ApiJobJson("run1", "Active", kItwin)},
-      {ApiJobJson("pend", "Cancelled", kItwin), ApiJobJson("foll", "Failed", kItwin)},
+      {ApiJobJson("pend", "Cancelled", kItwin), ApiJobJson("foll", "Failed", kItwin),
+       // Counted (it reported an end and units) but still terminating: it
+       // can change and holds the next listing's horizon, so it stays.
+       ApiJobJson("term", "TerminatingOnCancel", kItwin)},
       {ApiJobJson("new1", "Success", kItwin), ApiJobJson("kept", "Failed", kItwin)},
       // "late" shows Active here; its ended record came before (counted):
       // a replica behind. "new2" is Active here and Success on the next page.
@@ -312,7 +315,7 @@ TEST_CASE("absorbed jobs are dropped as their page arrives, pending, followed an
   // Kept: the running job, the pending and the followed ones (never offered),
   // the ended job the ledger refused. "new2" ended while the listing ran: its
   // Active record goes after the last page, as KeepOneRecordPerJob would.
-  CHECK(Ids(l.jobs) == std::vector<std::string>{"run1", "pend", "foll", "kept"});
+  CHECK(Ids(l.jobs) == std::vector<std::string>{"run1", "pend", "foll", "term", "kept"});
   CHECK(l.folded == 4);  // old1, new1, new2 (Success), old2
   CHECK(l.stale == 2);   // late, new2 (Active)
   CHECK(l.folded_counts[static_cast<int>(JobState::kSuccess)]
@@ -332,6 +335,7 @@ TEST_CASE("absorbed jobs are dropped as their page arrives, pending, followed an
   CHECK(sent_by("old2") == sent_by("old1") + 4);  // page 5
   for (const auto& [id, n] : offered) CHECK(id != "pend");
   for (const auto& [id, n] : offered) CHECK(id != "foll");
+  for (const auto& [id, n] : offered) CHECK(id != "term");
 
   SECTION("without absorb nothing is folded") {
     PollFixture q;
@@ -339,7 +343,7 @@ TEST_CASE("absorbed jobs are dropped as their page arrives, pending, followed an
     Listing m = q.Poll();
     CHECK(m.folded == 0);
     CHECK(m.stale == 0);
-    CHECK(m.jobs.size() == 9);  // new2 once
+    CHECK(m.jobs.size() == 10);  // new2 once
     CHECK(m.duplicates == 1);
   }
 }
