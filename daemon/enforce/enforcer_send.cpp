@@ -13,6 +13,17 @@ constexpr int kPollsBeforeResend = 3;
 
 bool IsManual(const PendingCancel& p) { return p.limit == kManual; }
 
+// `rc-watchdog cancel` knows only the job's id: its iTwin, type, name and
+// user come from the job the API answers with (no extra request), for the
+// audit lines that follow.
+void Describe(PendingCancel& p, const Job& job) {
+  if (!IsManual(p) || job.id.view() != p.job_id) return;
+  if (p.itwin_id.empty()) p.itwin_id = job.itwin_id.str();
+  if (p.type.empty()) p.type = std::string(job.TypeText());
+  if (p.name.empty()) p.name = job.name.str();
+  if (p.user_id.empty()) p.user_id = job.user_id.str();
+}
+
 }  // namespace
 
 void Enforcer::Confirm(const CycleView& view, TimePoint now, std::vector<AuditEvent>& lines) {
@@ -124,6 +135,7 @@ Result<bool> Enforcer::SendOne(PendingCancel& p, TimePoint now) {
   ++p.attempts;
   ApiResult<Job> r = api_.CancelJob(p.job_id);
   if (r.ok()) {
+    Describe(p, r.value());
     JobState state = r.value().state;
     if (state == JobState::kCancelled) return Finish(p, "cancelled", nullptr, now, true);
     if (IsTerminal(state)) return Finish(p, "already_finished", nullptr, now);
@@ -141,15 +153,19 @@ Result<bool> Enforcer::SendOne(PendingCancel& p, TimePoint now) {
   }
   const ApiError& err = r.error();
   switch (err.outcome) {
-    case ApiOutcome::kNotFound: return Finish(p, "not_found", &err, now);
+    case ApiOutcome::kNotFound:
+      return Finish(p, "not_found", &err, now);
     case ApiOutcome::kNotCancellable: {
       ApiResult<Job> job = api_.GetJob(p.job_id);
+      if (job.ok()) Describe(p, job.value());
       bool ended = job.ok() && IsTerminal(job.value().state);
       return Finish(p, ended ? "already_finished" : "not_cancellable", &err, now);
     }
     case ApiOutcome::kForbidden:
-    case ApiOutcome::kClientError: return Finish(p, "failed", &err, now);
-    default: break;
+    case ApiOutcome::kClientError:
+      return Finish(p, "failed", &err, now);
+    default:
+      break;
   }
   // Held back by our own rate gate: nothing was sent, the attempt is not used.
   // Anything else (a token that cannot be had included) uses an attempt.
@@ -198,6 +214,7 @@ Result<bool> Enforcer::Finish(PendingCancel& p, std::string_view outcome, const 
 
 Status Enforcer::FollowUnseen(PendingCancel& p, TimePoint now, bool& done) {
   ApiResult<Job> r = api_.GetJob(p.job_id);
+  if (r.ok()) Describe(p, r.value());
   if (!r.ok()) {
     if (r.error().outcome != ApiOutcome::kNotFound) return Status::Ok();  // next poll
     AuditEvent e = Line(p, "cancel_confirmed", now);

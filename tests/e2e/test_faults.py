@@ -158,6 +158,23 @@ class Faults(unittest.TestCase):
         self.assertIn("not_found: 1", proc.stdout)
         self.assertEqual(self.ws.events("cancel_result")[-1]["outcome"], "not_found")
 
+    def test_manual_cancel_describes_the_job_it_cancelled(self):
+        # `rc-watchdog cancel` knows only the id; the job the DELETE answers
+        # with names its iTwin, type, name and user on the audit lines after it.
+        target = self.sim.add_jobs([job(name="by-hand", created_ago=600, queue_seconds=60,
+                                        run_seconds=10 * H)] + compliant(2))[0]
+        proc = self.ws.run("cancel", "-c", self.ws.config, target.upper(), check=False)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("cancelled: 1", proc.stdout)
+        self.assertEqual(len(self.sim.deletes()), 1)
+        line = self.result(target.lower())
+        self.assertEqual(line["outcome"], "cancelled")
+        self.assertEqual(line["policy"], "manual")
+        self.assertEqual(line["name"], "by-hand")
+        self.assertEqual(line["itwin_id"], ITWIN_A.lower())
+        self.assertEqual(line["type"], "PointCloudConversion")
+        self.assertTrue(line["user_id"])
+
     def test_5xx_is_retried_with_backoff(self):
         target = self.sim.add_jobs([runaway()] + compliant(3))[0]
         self.sim.faults([{"match": {"op": "cancel_job"}, "kind": "status", "status": 503,

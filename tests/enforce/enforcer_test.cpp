@@ -182,7 +182,8 @@ TEST_CASE("404 is not_found and 403 is failed, neither retried") {
   w.AddJob("job-2");
   w.Violates(0);
   w.Violates(1);
-  w.http.Respond(404, R"({"error":{"code":"JobNotFound","message":"Requested job is not available."}})");
+  w.http.Respond(404,
+                 R"({"error":{"code":"JobNotFound","message":"Requested job is not available."}})");
   w.http.Respond(403, R"({"error":{"code":"InsufficientPermissions","message":"no"}})");
   REQUIRE(w.Cycle().ok());
   CHECK(w.observer.outcomes == std::vector<std::string>{"not_found", "failed"});
@@ -416,6 +417,15 @@ TEST_CASE("manual cancellations need no policy and no fresh poll") {
   CHECK(w.Deletes() == 1);
   CHECK(w.audit.Of("cancel_result").at(0).policy == "manual");
   CHECK(w.observer.outcomes == std::vector<std::string>{"cancelled"});
+  // Only the id was known before the DELETE; the job it answered with
+  // describes the lines after it.
+  CHECK(w.audit.Of("cancel_requested").at(0).itwin_id.empty());
+  const AuditEvent result = w.audit.Of("cancel_result").at(0);  // Of() returns a copy
+  CHECK(result.job_id == "job-9");
+  CHECK(result.itwin_id == "i");
+  CHECK(result.type == "PointCloudConversion");
+  CHECK(result.name == "n");
+  CHECK(result.user_id == "u");
 }
 
 TEST_CASE("while our own rate gate is closed nothing is sent and nothing is audited") {
@@ -436,7 +446,8 @@ TEST_CASE("while our own rate gate is closed nothing is sent and nothing is audi
   CHECK(w.audit.Of("cancel_requested")[0].attempt == 1);
 }
 
-TEST_CASE("a gate wait is a duration: an API clock far from the local one neither stalls nor spins") {
+TEST_CASE(
+    "a gate wait is a duration: an API clock far from the local one neither stalls nor spins") {
   for (auto skew : {-180 * 24h, 180 * 24h}) {  // the API's "now" months behind, then ahead
     World w;
     w.AddJob("job-1");
@@ -463,7 +474,7 @@ TEST_CASE("a retry that cannot go before the next poll is not due (no busy wake-
   w.http.Respond(503, "");
   REQUIRE(w.Cycle().ok());
   REQUIRE(w.enforcer.NextDue(w.clock.Now()));  // the retry, within the poll interval
-  w.clock.Advance(31s);           // stale: it waits for the next poll
+  w.clock.Advance(31s);                        // stale: it waits for the next poll
   REQUIRE(w.enforcer.RunDue(w.clock.Now()).ok());
   CHECK_FALSE(w.enforcer.NextDue(w.clock.Now()));
   CHECK(w.enforcer.pending() == 1);
@@ -479,7 +490,7 @@ TEST_CASE("while the circuit breaker holds, nothing is due") {
   w.http.Respond(503, "");
   REQUIRE(w.Cycle().ok());  // 1 of 2: allowed; the DELETE fails and is retried
   REQUIRE(w.enforcer.NextDue(w.clock.Now()));
-  w.Violates(1);            // now 2 of 2 would go: the breaker trips
+  w.Violates(1);  // now 2 of 2 would go: the breaker trips
   w.clock.Advance(5s);
   REQUIRE(w.Cycle().ok());
   CHECK_FALSE(w.enforcer.NextDue(w.clock.Now()));
@@ -499,7 +510,7 @@ TEST_CASE("gate: dry run turned on by a reload withdraws a retry waiting in back
   Config dry = w.config;
   dry.enforcement.dry_run = true;
   w.enforcer.SetConfig(&dry, false);  // SIGHUP
-  w.clock.Advance(5s);               // the retry is due, the data still fresh
+  w.clock.Advance(5s);                // the retry is due, the data still fresh
   REQUIRE(w.enforcer.RunDue(w.clock.Now()).ok());
   CHECK(w.Deletes() == 1);
   CHECK(w.enforcer.pending() == 0);
