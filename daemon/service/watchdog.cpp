@@ -138,9 +138,9 @@ CycleSummary Watchdog::CycleOrThrow() {
   folded_pus_.clear();
   folded_types_.clear();
   // The ledger entries of every job this listing can return, read before it
-  // starts: each page then drops the ended jobs counted before (PollJobs'
-  // fold), so a full listing of 100,000 ended jobs holds the few that can
-  // still change. If they cannot be read, nothing is folded (and the read
+  // starts: each page's ended jobs are then counted as it arrives and dropped
+  // (ListNow's absorb), so a listing of 100,000 ended jobs holds the few that
+  // can still change. If they cannot be read, nothing is folded (and the read
   // below fails the poll).
   bool fold = EnsureLedger(EarliestListed(config, state_, clock_.Now()) - kLedgerMargin).ok();
   TimePoint as_of;

@@ -138,8 +138,8 @@ class Watchdog {
   // Lists every watched job; `as_of` gets the listing's start: the earlier
   // of the clock before it and the clock as corrected by its answers. Lists a
   // second time if the correction jumped by kClockJump or more.
-  // `fold`: drop the jobs books_.ledger counted before as pages arrive
-  // (PollJobs' `counted`).
+  // `fold`: count each page's ended jobs in books_.ledger as it arrives and
+  // drop them, with those counted before (PollJobs' `absorb`).
   Listing ListNow(const Config& config, std::vector<Job> recycled, TimePoint& as_of, bool fold);
   Evaluation EvaluateLast(TimePoint now) const;
   // After a reload: the last listing judged under the new config; the
