@@ -371,22 +371,24 @@ def build_results(args, runs, st, perf, full_interval, running):
                    f"{each(polls, 'cancelled_write_bytes', '{}')}; write() bytes (wchar, "
                    f"sockets included) {each(polls, 'wchar', '{}')}; state directory after: "
                    + ", ".join(f"{n} {s}" for n, s in st["files"].items())))
-    cold_mb = max(r["maxrss_kb"] for r in cold) / 1024
-    res.append(row("run --once, cold state: peak RSS", cold_mb, "MB", f"<= {RSS_MB:.0f} MB",
-                   cold_mb <= RSS_MB,
-                   f"peak RSS of the process itself (GNU time %M), max of {len(cold)} run(s): {each(cold, 'maxrss_kb', '{}')} kB; "
-                   f"warm runs {each(warm, 'maxrss_kb', '{}')} kB; {miss(cold_mb, RSS_MB, 'MB')}"))
+    def rss_row(name, rs, note):
+        """A `run --once` peak-RSS row: the largest %M of `rs` against RSS_MB."""
+        mb = max(r["maxrss_kb"] for r in rs) / 1024
+        return row(name, mb, "MB", f"<= {RSS_MB:.0f} MB", mb <= RSS_MB,
+                   f"{note}; {miss(mb, RSS_MB, 'MB')}")
+
+    res.append(rss_row("run --once, cold state: peak RSS", cold,
+                       f"peak RSS of the process itself (GNU time %M), max of {len(cold)} "
+                       f"run(s): {each(cold, 'maxrss_kb', '{}')} kB; warm runs "
+                       f"{each(warm, 'maxrss_kb', '{}')} kB"))
     if runs["warm_full"]:
         wf = runs["warm_full"]
-        wf_mb = max(r["maxrss_kb"] for r in wf) / 1024
-        res.append(row("run --once, warm state, full listing: peak RSS", wf_mb, "MB",
-                       f"<= {RSS_MB:.0f} MB", wf_mb <= RSS_MB,
-                       f"the warm state listed whole (watch.full_listing_interval = "
-                       f"poll_interval): what the steady daemon does every "
-                       f"full_listing_interval (default 1h), which the steady polls below "
-                       f"(24h) leave out; GNU time %M per run: {each(wf, 'maxrss_kb', '{}')} kB; "
-                       f"CPU {each(wf)} s; list requests {each(wf, 'lists', '{}')}; "
-                       f"{miss(wf_mb, RSS_MB, 'MB')}"))
+        res.append(rss_row("run --once, warm state, full listing: peak RSS", wf,
+                           f"the warm state listed whole (watch.full_listing_interval = "
+                           f"poll_interval): what the steady daemon does every "
+                           f"full_listing_interval (default 1h), which the steady polls below "
+                           f"(24h) leave out; GNU time %M per run: {each(wf, 'maxrss_kb', '{}')} "
+                           f"kB; CPU {each(wf)} s; list requests {each(wf, 'lists', '{}')}"))
     st_mb = st["hwm_kb"] / 1024
     res.append(row("steady daemon: peak RSS (VmHWM)", st_mb, "MB", f"<= {RSS_MB:.0f} MB",
                    st_mb <= RSS_MB,
