@@ -37,6 +37,15 @@ Status BadTime(std::string_view what, std::string_view text) {
                 "\"" + shown + "\" is not " + std::string(what));
 }
 
+// The instants of years kMinTimestampYear..kMaxTimestampYear in UTC: what
+// FormatTimestamp writes for them, ParseTimestamp reads back.
+bool InRange(TimePoint t) {
+  using std::chrono::year;
+  static const TimePoint first = sys_days{year{kMinTimestampYear} / 1 / 1};
+  static const TimePoint end = sys_days{year{kMaxTimestampYear + 1} / 1 / 1};
+  return t >= first && t < end;
+}
+
 // Builds a time point from civil fields; false when the date does not exist
 // or is out of range. Fields come from sscanf too, so they may be negative.
 bool MakeTime(int y, int mo, int d, int h, int mi, int s, TimePoint& out) {
@@ -120,7 +129,11 @@ Result<TimePoint> ParseTimestamp(std::string_view s) {
   if (p != s.size()) return BadTime(kWhat, s);
   TimePoint t;
   if (!MakeTime(y, mo, d, h, mi, sec, t)) return BadTime(kWhat, s);
-  return t + std::chrono::duration_cast<TimePoint::duration>(frac) - offset;
+  // In range after the offset too: "2261-12-31T23:59:59-01:00" is in 2262,
+  // which would be formatted as a year ParseTimestamp refuses.
+  t += std::chrono::duration_cast<TimePoint::duration>(frac) - offset;
+  if (!InRange(t)) return BadTime(kWhat, s);
+  return t;
 }
 
 namespace {
@@ -181,21 +194,21 @@ Result<TimePoint> ParseHttpDate(std::string_view s) {
   if (std::sscanf(buf.c_str(), "%3s, %2d %3s %4d %2d:%2d:%2d %3s%n", wd, &d, mon, &y, &h,
                   &mi, &sec, zone, &n) == 8 &&
       static_cast<size_t>(n) == buf.size() && std::string_view(zone) == "GMT" &&
-      MakeTime(y, MonthIndex(mon), d, h, mi, sec, t)) {
+      MakeTime(y, MonthIndex(mon), d, h, mi, sec, t) && InRange(t)) {
     return t;
   }
   // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
   if (std::sscanf(buf.c_str(), "%15[A-Za-z], %2d-%3s-%2d %2d:%2d:%2d %3s%n", wd, &d, mon,
                   &y, &h, &mi, &sec, zone, &n) == 8 &&
       static_cast<size_t>(n) == buf.size() && std::string_view(zone) == "GMT" &&
-      MakeTime(y + (y < 70 ? 2000 : 1900), MonthIndex(mon), d, h, mi, sec, t)) {
+      MakeTime(y + (y < 70 ? 2000 : 1900), MonthIndex(mon), d, h, mi, sec, t) && InRange(t)) {
     return t;
   }
   // asctime: Sun Nov  6 08:49:37 1994
   if (std::sscanf(buf.c_str(), "%3s %3s %d %2d:%2d:%2d %4d%n", wd, mon, &d, &h, &mi, &sec,
                   &y, &n) == 7 &&
       static_cast<size_t>(n) == buf.size() &&
-      MakeTime(y, MonthIndex(mon), d, h, mi, sec, t)) {
+      MakeTime(y, MonthIndex(mon), d, h, mi, sec, t) && InRange(t)) {
     return t;
   }
   return BadTime(kWhat, s);

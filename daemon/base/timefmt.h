@@ -19,7 +19,7 @@ inline constexpr int kMaxTimestampYear = 2261;
 // RFC 3339 / ISO 8601 date-time with a required zone: "2026-04-05T14:04:56Z",
 // "2026-04-01T09:56:14.0000000+00:00". Fractional seconds of any length (kept
 // to nanoseconds), 'T' or 't' or ' ' as separator, 'Z'/'z' or +hh:mm / -hh:mm,
-// years kMinTimestampYear..kMaxTimestampYear.
+// years kMinTimestampYear..kMaxTimestampYear (in UTC, after the offset).
 // Returns kBadResponse naming the text when it is not such a timestamp.
 Result<TimePoint> ParseTimestamp(std::string_view text);
 

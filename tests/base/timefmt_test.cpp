@@ -99,12 +99,38 @@ TEST_CASE("timestamps and HTTP dates outside the representable years are rejecte
   CHECK_FALSE(ParseHttpDate("SuN Nov  6 08:49:37 4994").ok());
   CHECK_FALSE(ParseHttpDate("Sun, 06 Nov 9999 08:49:37 GMT").ok());
   // The extremes that are accepted, with the widest offsets.
-  auto low = ParseTimestamp("1678-01-01T00:00:00+23:59");
-  auto high = ParseTimestamp("2261-12-31T23:59:59.999999999-23:59");
+  auto low = ParseTimestamp("1678-01-01T00:00:00-23:59");
+  auto high = ParseTimestamp("2261-12-31T23:59:59.999999999+23:59");
   REQUIRE(low.ok());
   REQUIRE(high.ok());
-  CHECK(FormatTimestamp(*low) == "1677-12-31T00:01:00Z");
-  CHECK(FormatTimestamp(*high) == "2262-01-01T23:58:59Z");
+  CHECK(FormatTimestamp(*low) == "1678-01-01T23:59:00Z");
+  CHECK(FormatTimestamp(*high) == "2261-12-31T00:00:59Z");
+}
+
+// Found by fuzz/state_fuzz.cpp (a ledger line that did not read back): an
+// offset that moves the instant out of the years was accepted, and the UTC
+// form it was saved in ("2262-01-01T00:59:59Z") was then refused.
+TEST_CASE("a timestamp whose offset moves it out of the representable years is rejected") {
+  for (const char* bad : {"1678-01-01T00:00:00+00:01", "1678-01-01T00:00:00+23:59",
+                          "2261-12-31T23:59:59-01:00", "2261-12-31T23:59:59.999999999-23:59",
+                          "2261-12-31T23:59:60Z"}) {
+    INFO(bad);
+    auto r = ParseTimestamp(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kBadResponse);
+  }
+  CHECK_FALSE(ParseHttpDate("Wed, 31 Dec 2261 23:59:60 GMT").ok());
+  // Whatever is accepted is written in a form that reads back.
+  for (const char* good : {"1678-01-01T00:00:00Z", "1678-01-01T00:00:00-00:01",
+                           "2261-12-31T23:59:59.999Z", "2261-12-31T22:59:59-01:00",
+                           "2261-12-31T23:59:60+00:01"}) {
+    INFO(good);
+    auto t = ParseTimestamp(good);
+    REQUIRE(t.ok());
+    auto back = ParseTimestamp(FormatTimestampMs(*t));
+    REQUIRE(back.ok());
+    CHECK(*back == std::chrono::floor<std::chrono::milliseconds>(*t));
+  }
 }
 
 TEST_CASE("HTTP dates with negative or wrapping fields are rejected") {
