@@ -10,9 +10,17 @@
 # under libFuzzer's name (crash-<sha1>, ...), where the replay tests
 # ("ctest -L fuzz") run it in every build from then on; the script then exits 1
 # naming the target and the file. One summary line per target, quiet otherwise.
+# FUZZ_SEED=N starts every target from libFuzzer seed N, so a run repeats the
+# same inputs in the same order (the test command sets one: its fuzz phase
+# replays what passed before, on any machine); unset, each run draws a new
+# seed and explores: use that for the long runs.
 set -euo pipefail
 
 seconds=${1:-30}
+if [ -n "${FUZZ_SEED:-}" ] && ! [[ $FUZZ_SEED =~ ^[1-9][0-9]{0,8}$ ]]; then
+  echo "$0: FUZZ_SEED must be a whole number from 1 to 999999999" >&2
+  exit 2
+fi
 if ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
   echo "usage: $0 [SECONDS]  (SECONDS: a whole number >= 1, default 30)" >&2
   exit 2
@@ -57,6 +65,7 @@ run_one() {
   local args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
               -artifact_prefix="$work/artifacts/")
   [ -f "$root/fuzz/$name.dict" ] && args+=(-dict="$root/fuzz/$name.dict")
+  [ -n "${FUZZ_SEED:-}" ] && args+=(-seed="$FUZZ_SEED")
   local rc=0
   # The hard limit covers loading the corpus and writing the final stats.
   timeout -k 10 $((seconds + 120)) "$build/fuzz/rcw_fuzz_$name" "${args[@]}" \

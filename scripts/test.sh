@@ -15,7 +15,11 @@
 #              suite again; the e2e tests run that tree's rc-watchdog.
 #   4. tsan    BUILD_DIR-tsan, -DRCW_SANITIZE=thread: the tests where threads
 #              meet (TSAN_TESTS below).
-#   5. fuzz    scripts/fuzz.sh 30, when that script exists.
+#   5. fuzz    scripts/fuzz.sh 30, when that script exists, from a fixed
+#              libFuzzer seed (FUZZ_SEED, default 1206): the same inputs in
+#              the same order on every run, so a new finding comes from a
+#              change, not from luck. Exploring is scripts/fuzz.sh's own job
+#              (no seed, longer runs).
 # Every tree but the package one is built with -DRCW_WERROR=ON.
 # RCW_TEST_QUICK=1 runs phase 1 only, for quick local runs. Given CTEST_ARGS
 # (a selection of tests), phase 1 only is the default too; RCW_TEST_QUICK=0
@@ -188,8 +192,8 @@ end_phase
 
 # ---- 5. fuzz smoke ------------------------------------------------------------
 if [ -f scripts/fuzz.sh ]; then
-  begin_phase fuzz "scripts/fuzz.sh 30"
-  bash scripts/fuzz.sh 30
+  begin_phase fuzz "FUZZ_SEED=${FUZZ_SEED:-1206} scripts/fuzz.sh 30"
+  FUZZ_SEED=${FUZZ_SEED:-1206} bash scripts/fuzz.sh 30
   end_phase
 fi
 
