@@ -98,7 +98,10 @@ std::optional<TimePoint> OptTime(sqlite3_stmt* s, int i) {
 void Bind(sqlite3_stmt* s, int i, std::string_view v) {
   // An empty view may carry a null pointer (an InternedString of "" holds
   // none), and SQLite binds a null pointer as NULL, not as ''.
-  sqlite3_bind_text(s, i, v.data() ? v.data() : "", static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  // SQLITE_STATIC: not copied. Every statement is stepped while the bound
+  // values live, and its bindings are cleared before the caller's values go
+  // (Tx::Write, StateDb::Meta); a cold start binds 1.2 million texts.
+  sqlite3_bind_text(s, i, v.data() ? v.data() : "", static_cast<int>(v.size()), SQLITE_STATIC);
 }
 void Bind(sqlite3_stmt* s, int i, const std::string& v) { Bind(s, i, std::string_view(v)); }
 void Bind(sqlite3_stmt* s, int i, const char* v) { Bind(s, i, std::string_view(v)); }
@@ -255,8 +258,9 @@ class StateDb::Tx {
     BindAll(*st, args...);
     int rc = sqlite3_step(*st);
     sqlite3_reset(*st);
-    if (rc != SQLITE_DONE) return db_.Error(rc, "cannot write");
-    return Status::Ok();
+    Status out = rc == SQLITE_DONE ? Status::Ok() : db_.Error(rc, "cannot write");
+    sqlite3_clear_bindings(*st);  // no pointer into the caller's values is kept
+    return out;
   }
   bool begun() const { return begun_; }
   Status Commit() {
@@ -394,7 +398,10 @@ Result<std::optional<std::string>> StateDb::Meta(const std::string& key) {
   std::optional<std::string> value;
   if (rc == SQLITE_ROW) value = Text(*st, 0);
   sqlite3_reset(*st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error(rc, "cannot read meta");
+  Status error =
+      rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok() : Error(rc, "cannot read meta");
+  sqlite3_clear_bindings(*st);  // `key` is bound without a copy
+  if (!error.ok()) return error;
   return value;
 }
 
